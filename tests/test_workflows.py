@@ -1,0 +1,53 @@
+"""Every GitHub workflow and the Dependabot config validate against their published schemas.
+
+check-jsonschema vendors both schemas, so this runs offline."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
+
+
+def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_there_are_workflows():
+    assert WORKFLOWS, "no workflow files found under .github/workflows"
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_matches_github_schema(workflow):
+    result = check_jsonschema("vendor.github-workflows", workflow)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dependabot_matches_schema():
+    result = check_jsonschema("vendor.dependabot", ROOT / ".github" / "dependabot.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_broken_workflow_is_rejected(tmp_path):
+    # Guards against the check passing everything (e.g. a schema name that silently matches nothing).
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  build:\n    steps: []\n")
+    assert check_jsonschema("vendor.github-workflows", broken).returncode != 0
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_commit(workflow):
+    for number, line in enumerate(workflow.read_text().splitlines(), 1):
+        match = re.search(r"uses:\s*([^\s#]+)(.*)", line)
+        if not match or match.group(1).startswith("./"):
+            continue
+        ref = match.group(1).rpartition("@")[2]
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{workflow.name}:{number}: pin {match.group(1)} to a full commit SHA"
+        assert re.search(r"#\s*v\d", match.group(2)), f"{workflow.name}:{number}: add the version as a comment"
