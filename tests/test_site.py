@@ -1,0 +1,108 @@
+"""The site builds strictly, and the built pages carry what the foundation promises."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def mkdocs_build(config: Path, site_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config), "--site-dir", str(site_dir)],
+        capture_output=True,
+        text=True,
+        cwd=config.parent,
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    site_dir = tmp_path_factory.mktemp("site")
+    result = mkdocs_build(ROOT / "mkdocs.yml", site_dir)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return site_dir
+
+
+def nav_pages() -> list[str]:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    # mkdocs.yml uses !ENV and !!python/name tags; the navigation needs neither.
+    Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=Loader)
+
+    def walk(items):
+        for item in items:
+            value = next(iter(item.values())) if isinstance(item, dict) else item
+            if isinstance(value, list):
+                yield from walk(value)
+            else:
+                yield value
+
+    return list(walk(config["nav"]))
+
+
+def built_path(site: Path, page: str) -> Path:
+    stem = page.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        return site / stem.removesuffix("index") / "index.html"
+    return site / stem / "index.html"
+
+
+def test_every_nav_page_is_built(site):
+    missing = [page for page in nav_pages() if not built_path(site, page).is_file()]
+    assert not missing
+
+
+def test_every_page_has_its_own_meta_description_and_open_graph_tags(site):
+    for page in nav_pages():
+        soup = BeautifulSoup(built_path(site, page).read_text(), "html.parser")
+        description = soup.find("meta", attrs={"name": "description"})
+        og = soup.find("meta", attrs={"property": "og:description"})
+        assert description and og, f"{page}: missing description or og:description"
+        assert description["content"] and description["content"] == og["content"], page
+        assert soup.find("meta", attrs={"property": "og:title"})["content"], page
+
+
+def test_404_page_offers_search_and_the_main_sections(site):
+    html = (site / "404.html").read_text()
+    assert 'role="search"' in html and 'name="q"' in html
+    assert html.count("<li><a href=") >= 5
+
+
+def test_glossary_abbreviations_reach_every_page(site):
+    # The glossary is appended to every page, so each page that uses a term shows a tooltip.
+    home = built_path(site, "index.md").read_text()
+    assert "<abbr title=" in home
+
+
+@pytest.mark.parametrize(
+    "page_text, expected",
+    [
+        ("[gone](missing.md)\n", "missing.md"),
+        ("[gone](#no-such-heading)\n", "no-such-heading"),
+        ('--8<-- "no/such/file.py"\n', "no/such/file.py"),
+    ],
+    ids=["broken-link", "broken-anchor", "missing-include"],
+)
+def test_a_broken_reference_fails_the_strict_build(tmp_path, page_text, expected):
+    # Copies the real configuration so this proves our mkdocs.yml is strict, not a test fixture's.
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "docs", project / "docs", ignore=shutil.ignore_patterns("*.js"))
+    shutil.copytree(ROOT / "overrides", project / "overrides")
+    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    for name in ("CONTRIBUTING.md",):
+        shutil.copy(ROOT / name, project / name)
+    shutil.copytree(ROOT / "examples", project / "examples", ignore=shutil.ignore_patterns("artifacts", "__pycache__"))
+    (project / "docs" / "assets" / "javascripts").mkdir(parents=True, exist_ok=True)
+    (project / "docs" / "assets" / "javascripts" / "mermaid.min.js").write_text("")
+    (project / "docs" / "index.md").write_text("# Home\n\n" + page_text)
+    result = mkdocs_build(project / "mkdocs.yml", tmp_path / "site")
+    assert result.returncode != 0
+    assert expected in result.stderr
