@@ -1,0 +1,1 @@
+"""The build gate for the site: `python scripts/build.py` builds it and runs every check."""

@@ -1,0 +1,46 @@
+"""What every language family shares: writing fences to temp files once, and mapping lines back."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scripts.pages import Fence, Origin, Page
+from scripts.report import Finding
+
+
+@dataclass
+class Context:
+    root: Path  # repository root: tool config files live here
+    tmp: Path  # a private temporary directory for this run
+    hits: list[tuple[Fence, Finding]] = field(default_factory=list)
+
+    def report(self, fence: Fence, line: int, check: str, message: str) -> None:
+        o = fence.at(line)
+        self.hits.append((fence, Finding(o.path, o.line, check, message)))
+
+    def write(self, fences: list[Fence], family: str, suffix: str, render=None) -> dict[str, tuple[Fence, int]]:
+        """Write each fence to its own file; return file name -> (fence, lines added on top).
+
+        `render(fence)` may return (text, offset) to prepend lines (a shebang) or blank out lines.
+        """
+        folder = self.tmp / family
+        folder.mkdir(parents=True, exist_ok=True)
+        names = {}
+        for i, fence in enumerate(fences):
+            text, offset = render(fence) if render else (fence.text, 0)
+            path = folder / f"f{i:05d}{suffix}"
+            path.write_text(text, encoding="utf-8")
+            names[str(path)] = (fence, offset)
+            names[path.name] = (fence, offset)
+        return names
+
+
+def fence_from_file(path: Path, root: Path, lang: str) -> Fence:
+    """A whole file as a fence, so examples/ files get exactly the checks a page's fences get."""
+    rel = path.resolve().relative_to(root.resolve()).as_posix()
+    body = path.read_text(encoding="utf-8").split("\n")
+    if body and body[-1] == "":
+        body.pop()
+    page = Page(rel, rel)
+    return Fence(page, lang, lang, [], {}, Origin(rel, 1), body,
+                 [Origin(rel, i + 1) for i in range(len(body))])

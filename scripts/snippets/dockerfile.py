@@ -1,0 +1,43 @@
+"""dockerfile fences: hadolint under the project's .hadolint.yaml, one process for all fences; warnings count."""
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from scripts import tools
+from scripts.snippets.base import Context
+
+LANGUAGES = {"dockerfile"}
+LEVELS = ["error", "warning", "info", "style"]
+
+
+def _threshold(ctx: Context) -> str:
+    config = ctx.root / ".hadolint.yaml"
+    if config.is_file():
+        data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        level = data.get("failure-threshold", "warning")
+        if level in LEVELS:
+            return level
+    return "warning"
+
+
+def check(ctx: Context, fences) -> None:
+    if not fences:
+        return
+    files = ctx.write(fences, "dockerfile", ".Dockerfile")
+    args = [tools.which("hadolint"), "--format", "json", "--no-fail"]
+    config = ctx.root / ".hadolint.yaml"
+    if config.is_file():
+        args += ["--config", str(config)]
+    proc = tools.run(args + sorted(k for k in files if "/" in k))
+    try:
+        results = json.loads(proc.stdout or "[]")
+    except json.JSONDecodeError:
+        raise tools.UsageError(f"hadolint failed: {(proc.stderr or proc.stdout).strip()[:300]}") from None
+    counted = LEVELS[: LEVELS.index(_threshold(ctx)) + 1]
+    for r in results:
+        if r["level"] not in counted:
+            continue
+        fence, offset = files[r["file"]]
+        ctx.report(fence, r["line"] - offset, "dockerfile-hadolint", f"{r['code']} ({r['level']}) {r['message']}")
