@@ -1,0 +1,41 @@
+"""Settings from environment variables, so one image runs unchanged on a laptop, in CI and in a cluster."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_dir: Path = Path("artifacts")
+    # Unset means "no database": predictions are served and simply not logged.
+    mongo_url: str | None = None
+    mongo_db: str = "mlservice"
+    mongo_collection: str = "predictions"
+    # Short, so a request never waits long for a database that is down.
+    mongo_timeout_ms: int = 500
+    # How long to stop trying after a failure; doubles on each further failure up to mongo_backoff_max_s.
+    mongo_backoff_s: float = 5.0
+    mongo_backoff_max_s: float = 300.0
+    # Whether /ready fails while a configured database is unreachable (see the serving page for the trade-off).
+    ready_requires_db: bool = True
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        return cls(
+            model_dir=Path(env.get("MODEL_DIR", "artifacts")),
+            mongo_url=env.get("MONGO_URL") or None,
+            mongo_db=env.get("MONGO_DB", cls.mongo_db),
+            mongo_collection=env.get("MONGO_COLLECTION", cls.mongo_collection),
+            mongo_timeout_ms=int(env.get("MONGO_TIMEOUT_MS", cls.mongo_timeout_ms)),
+            mongo_backoff_s=float(env.get("MONGO_BACKOFF_S", cls.mongo_backoff_s)),
+            mongo_backoff_max_s=float(env.get("MONGO_BACKOFF_MAX_S", cls.mongo_backoff_max_s)),
+            ready_requires_db=_bool(env.get("READY_REQUIRES_DB", "true")),
+        )

@@ -1,0 +1,1 @@
+"""Reproducible training for the example service."""
