@@ -56,6 +56,7 @@ class Page:
     origins: list[Origin] = field(default_factory=list)
     fences: list["Fence"] = field(default_factory=list)
     includes: set[str] = field(default_factory=set)
+    fence_lines: set[int] = field(default_factory=set)  # expanded-line indexes inside fences
 
     def origin(self, index: int) -> Origin:
         """Origin of expanded line `index` (0-based), clamped into the page."""
@@ -286,6 +287,7 @@ def find_fences(page: Page, findings: list[Finding]) -> list[Fence]:
         if tok.type != "fence" or not tok.map:
             continue
         start, end = tok.map
+        page.fence_lines.update(range(start, end))
         body = tok.content.split("\n")
         if body and body[-1] == "":
             body.pop()

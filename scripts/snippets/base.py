@@ -7,12 +7,21 @@ from pathlib import Path
 from scripts.pages import Fence, Origin, Page
 from scripts.report import Finding
 
+TOOLS_ROOT = Path(__file__).resolve().parents[2]  # the repository that holds scripts/
+
 
 @dataclass
 class Context:
     root: Path  # repository root: tool config files live here
     tmp: Path  # a private temporary directory for this run
     hits: list[tuple[Fence, Finding]] = field(default_factory=list)
+
+    def config_file(self, name: str) -> Path | None:
+        """A tool's config file: the project's own, else this repository's (so test projects share it)."""
+        for folder in (self.root, TOOLS_ROOT):
+            if (folder / name).is_file():
+                return folder / name
+        return None
 
     def report(self, fence: Fence, line: int, check: str, message: str) -> None:
         o = fence.at(line)

@@ -13,8 +13,8 @@ LEVELS = ["error", "warning", "info", "style"]
 
 
 def _threshold(ctx: Context) -> str:
-    config = ctx.root / ".hadolint.yaml"
-    if config.is_file():
+    config = ctx.config_file(".hadolint.yaml")
+    if config is not None:
         data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
         level = data.get("failure-threshold", "warning")
         if level in LEVELS:
@@ -27,8 +27,8 @@ def check(ctx: Context, fences) -> None:
         return
     files = ctx.write(fences, "dockerfile", ".Dockerfile")
     args = [tools.which("hadolint"), "--format", "json", "--no-fail"]
-    config = ctx.root / ".hadolint.yaml"
-    if config.is_file():
+    config = ctx.config_file(".hadolint.yaml")
+    if config is not None:
         args += ["--config", str(config)]
     proc = tools.run(args + sorted(k for k in files if "/" in k))
     try:

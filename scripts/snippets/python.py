@@ -31,8 +31,8 @@ def _ruff(ctx: Context, fences) -> None:
         return
     files = ctx.write(fences, "python", ".py")
     args = [tools.which("ruff"), "check", "--no-cache", "--output-format", "json", "--exit-zero"]
-    config = ctx.root / "ruff.toml"
-    args += ["--config", str(config)] if config.is_file() else ["--isolated", "--select", DEFAULT_SELECT]
+    config = ctx.config_file("ruff.toml")
+    args += ["--config", str(config)] if config is not None else ["--isolated", "--select", DEFAULT_SELECT]
     proc = tools.run(args + [str(ctx.tmp / "python")])
     try:
         results = json.loads(proc.stdout or "[]")

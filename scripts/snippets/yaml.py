@@ -167,8 +167,8 @@ def _yamllint(ctx: Context, fences) -> None:
         return
     files = ctx.write(fences, "yaml", ".yaml")
     args = [tools.which("yamllint"), "--format", "parsable"]
-    config = ctx.root / ".yamllint.yaml"
-    if config.is_file():
+    config = ctx.config_file(".yamllint.yaml")
+    if config is not None:
         args += ["--config-file", str(config)]
     proc = tools.run(args + sorted(k for k in files if "/" in k))
     if proc.returncode not in (0, 1):

@@ -1,0 +1,180 @@
+"""Mermaid diagrams: each one is rendered by the same pinned Mermaid the site ships, in one headless Chromium.
+
+The check IS a render: a diagram that Mermaid cannot render is a finding at the line Mermaid names.
+The rendered SVGs (light theme, and dark when asked) are kept, so a post-build step can replace each
+`<pre class="mermaid"><code>…</code></pre>` in site/ with inline SVG (see `inline_svgs`) and pages need
+not load the 3.5 MB mermaid.min.js at all.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scripts.errors import UsageError
+from scripts.pages import Fence
+from scripts.report import Finding
+
+MERMAID_JS = Path("node_modules/mermaid/dist/mermaid.min.js")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+THEMES = {"light": "default", "dark": "dark"}
+BATCH = 40  # diagrams per round trip to the browser: keeps each message a few MB at most
+RE_LINE = re.compile(r"line (\d+)", re.I)
+
+# Runs in the page. Each diagram is rendered once per theme; errors are returned, not thrown.
+_RENDER_JS = """
+async ([items, themes]) => {
+  const out = [];
+  for (const item of items) {
+    const result = {svgs: {}, error: null, line: null};
+    for (const [name, theme] of themes) {
+      try {
+        mermaid.initialize({startOnLoad: false, theme: theme, securityLevel: 'strict'});
+        const {svg} = await mermaid.render(item.id + '-' + name, item.text);
+        result.svgs[name] = svg;
+      } catch (e) {
+        const msg = String((e && e.message) || e);
+        result.error = msg;
+        const h = e && e.hash;
+        if (h && h.loc && h.loc.first_line) result.line = h.loc.first_line;
+        else if (h && typeof h.line === 'number') result.line = h.line + 1;
+        document.querySelectorAll('[id^="' + item.id + '-"], [id^="d' + item.id + '-"]').forEach(n => n.remove());
+        break;
+      }
+    }
+    out.push(result);
+  }
+  return out;
+}
+"""
+
+
+@dataclass
+class Rendered:
+    key: str  # sha256 of the diagram text: the same text renders to the same SVG
+    svgs: dict[str, str] = field(default_factory=dict)  # theme name -> SVG text
+    error: str | None = None
+    line: int | None = None
+
+
+def diagram_key(text: str) -> str:
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+
+
+def _find_browser():
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+class Browser:
+    """One headless Chromium with Mermaid loaded, for the whole run."""
+
+    def __init__(self, mermaid_js: Path):
+        if not mermaid_js.is_file():
+            raise UsageError(f"{mermaid_js} not found: run 'npm ci' (or 'make setup') to install the pinned Mermaid")
+        try:
+            from playwright.sync_api import Error as PlaywrightError
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            raise UsageError("playwright is not installed: pip install -r requirements-dev.txt") from None
+        self._pw = sync_playwright().start()
+        exe = _find_browser()
+        try:
+            try:
+                self._browser = self._pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS) \
+                    if exe else self._pw.chromium.launch(args=CHROMIUM_ARGS)
+            except PlaywrightError as e:
+                raise UsageError(
+                    "no usable headless browser: install one with 'apt-get install -y chromium' "
+                    f"(or 'python -m playwright install chromium'); {str(e).splitlines()[0]}") from None
+            self._page = self._browser.new_page()
+            # A file:// <script src> loads in ~1 s; injecting the 3.5 MB text over CDP takes ~3 s.
+            self._dir = tempfile.TemporaryDirectory(prefix="diagrams-")
+            host = Path(self._dir.name) / "render.html"
+            host.write_text('<!doctype html><html><body><script src="'
+                            + mermaid_js.resolve().as_uri() + '"></script></body></html>', encoding="utf-8")
+            self._page.goto(host.as_uri())
+            self.version = self._page.evaluate("() => (window.mermaid && typeof mermaid.render === 'function') ? 'ok' : null")
+            if not self.version:
+                raise UsageError(f"{mermaid_js} did not define window.mermaid")
+        except BaseException:
+            self.close()
+            raise
+
+    def render(self, texts: list[str], themes=("light",)) -> list[Rendered]:
+        pairs = [[name, THEMES[name]] for name in themes]
+        results = []
+        for start in range(0, len(texts), BATCH):
+            chunk = texts[start:start + BATCH]
+            items = [{"id": f"d{start + i}", "text": t} for i, t in enumerate(chunk)]
+            raw = self._page.evaluate(_RENDER_JS, [items, pairs])
+            for text, r in zip(chunk, raw):
+                results.append(Rendered(diagram_key(text), r["svgs"], r["error"], r["line"]))
+        return results
+
+    def close(self):
+        for closer in (getattr(self, "_browser", None), getattr(self, "_pw", None)):
+            if closer is not None:
+                try:
+                    closer.close() if hasattr(closer, "new_page") else closer.stop()
+                except Exception:
+                    pass
+        if getattr(self, "_dir", None) is not None:
+            self._dir.cleanup()
+
+
+def check(fences: list[Fence], root: Path, themes=("light",)) -> tuple[list[tuple[Fence, Finding]], dict[str, Rendered]]:
+    """Render every mermaid fence once per distinct text; return findings and renders by diagram key."""
+    if not fences:
+        return [], {}
+    unique: dict[str, str] = {}
+    for fence in fences:
+        unique.setdefault(diagram_key(fence.text), fence.text)
+    browser = Browser(root / MERMAID_JS)
+    try:
+        rendered = {r.key: r for r in browser.render(list(unique.values()), themes)}
+    finally:
+        browser.close()
+    hits = []
+    for fence in fences:
+        r = rendered[diagram_key(fence.text)]
+        if r.error:
+            line = r.line
+            if line is None:
+                m = RE_LINE.search(r.error)
+                line = int(m.group(1)) if m else 1
+            first = " ".join(r.error.split())
+            o = fence.at(line)
+            hits.append((fence, Finding(o.path, o.line, "mermaid-render", first[:300])))
+    return hits, rendered
+
+
+RE_PRE = re.compile(r'<pre class="mermaid"><code>(?P<code>.*?)</code></pre>', re.S)
+
+
+def inline_svgs(html_text: str, rendered: dict[str, Rendered]) -> tuple[str, int]:
+    """Replace each Mermaid `<pre>` whose text was rendered with its light and dark SVG; return (html, count).
+
+    A diagram with no render (or a failed one) is left as it is, so the page still works with mermaid.min.js.
+    """
+    count = 0
+
+    def swap(m: re.Match) -> str:
+        nonlocal count
+        r = rendered.get(diagram_key(html.unescape(m.group("code"))))
+        if r is None or r.error or "light" not in r.svgs:
+            return m.group(0)
+        count += 1
+        parts = [f'<div class="mermaid-svg mermaid-svg--{name}">{svg}</div>' for name, svg in r.svgs.items()]
+        return '<div class="mermaid-rendered">' + "".join(parts) + "</div>"
+
+    return RE_PRE.sub(swap, html_text), count

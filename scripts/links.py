@@ -1,0 +1,251 @@
+"""Links: MkDocs' own validation (the build's warnings, mapped back to page lines) and lychee over the built HTML.
+
+MkDocs checks Markdown links to pages, anchors and files; its warnings name the page and the link but
+no line, so each is found again in the page source. lychee then checks every link in the built HTML,
+which also covers links written in raw HTML and, when online, external http(s) links (with retries,
+a timeout and a cache under .cache/ so a re-run is cheap).
+
+The MkDocs build runs in a child process (`python -m scripts.links BUILD_ARGS`) so it uses its own core
+while the linters run.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from scripts import tools
+from scripts.errors import UsageError
+from scripts.pages import Page
+from scripts.report import Finding
+
+RE_DOC = re.compile(r"^Doc file '(?P<page>[^']+)' contains (?:a|an) (?P<what>.*?) (?:link|link to) '(?P<url>[^']*)'")
+RE_NAV_MISSING = re.compile(r"A reference to '(?P<url>[^']+)' is included in the 'nav' configuration")
+RE_OMITTED = re.compile(r'not included in the "nav" configuration:\n(?P<list>(?:\s+- .*\n?)+)')
+LYCHEE_RETRIES = 3
+LYCHEE_TIMEOUT = 20
+
+
+def _build_child(config_file: str, site_dir: str, out: str) -> int:
+    """In the child: build the site, collecting every warning instead of stopping at the first."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            if record.levelno >= logging.WARNING:
+                records.append(record.getMessage())
+
+    handler = Collect()
+    for name in ("mkdocs", "MARKDOWN", ""):
+        logging.getLogger(name).addHandler(handler)
+    logging.getLogger("mkdocs").setLevel(logging.INFO)
+    logging.getLogger("mkdocs").propagate = False
+    result = {"warnings": records, "pages": {}, "error": None}
+    try:
+        from mkdocs.commands.build import build
+        from mkdocs.config import load_config
+
+        config = load_config(config_file=config_file, site_dir=site_dir, strict=False)
+        # Missing includes are reported by scripts/pages.py with their line; the build goes on without them.
+        snippets = config.mdx_configs.get("pymdownx.snippets")
+        if snippets is not None:
+            snippets["check_paths"] = False
+        pages = result["pages"]
+
+        class Record:
+            def on_post_page(self, output, page, config):
+                pages[page.file.dest_uri] = page.file.src_uri
+                return output
+
+        config.plugins["scripts-build-record"] = Record()
+        build(config)
+    except BaseException as e:  # the parent turns this into one finding
+        result["error"] = f"{type(e).__name__}: {e}"
+    Path(out).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+def start_build(config_file: Path, site_dir: Path, out: Path, cwd: Path) -> subprocess.Popen:
+    # cwd is the project (pymdownx resolves include paths against it); scripts/ may live elsewhere.
+    tools_root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [tools_root, os.environ.get("PYTHONPATH")])))
+    return subprocess.Popen(
+        [sys.executable, "-m", "scripts.links", "build", str(config_file), str(site_dir), str(out)],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def finish_build(proc: subprocess.Popen, out: Path) -> dict:
+    stdout, stderr = proc.communicate()
+    if not out.is_file():
+        tail = (stderr or stdout).strip().splitlines()
+        return {"warnings": [], "pages": {}, "error": tail[-1] if tail else f"exit code {proc.returncode}"}
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def link_lines(page: Page, url: str) -> list[int]:
+    """Indexes of expanded page lines where `url` is written as a link target (outside code fences)."""
+    pattern = re.compile(r"""(?:^|[(<"'\s=])""" + re.escape(url) + r"""(?=$|[)>"'\s])""")
+    hits = [i for i, line in enumerate(page.lines) if i not in page.fence_lines and pattern.search(line)]
+    return hits or [i for i, line in enumerate(page.lines) if url in line]
+
+
+def source_lines_for_html_link(page: Page, href: str) -> list[int]:
+    """Page lines for a link as it appears in the HTML: written as is (raw HTML), or rewritten by MkDocs
+    from `other.md#frag` to `../other/#frag`, in which case the fragment still identifies it."""
+    lines = link_lines(page, href)
+    if lines:
+        return lines
+    _, _, frag = href.partition("#")
+    if frag:
+        pattern = re.compile(r"#" + re.escape(frag) + r"""(?=$|[)>"'\s])""")
+        return [i for i, line in enumerate(page.lines) if i not in page.fence_lines and pattern.search(line)]
+    return []
+
+
+def _config_line(config_file: Path, needle: str) -> int:
+    try:
+        for i, line in enumerate(config_file.read_text(encoding="utf-8").splitlines(), 1):
+            if needle in line:
+                return i
+    except OSError:
+        pass
+    return 1
+
+
+def mkdocs_findings(result: dict, pages: dict[str, Page], docs_rel: str, config_file: Path, config_rel: str):
+    findings = []
+    for msg in result["warnings"]:
+        m = RE_DOC.match(msg)
+        if m and m.group("page") in pages:
+            page = pages[m.group("page")]
+            what, url = m.group("what"), m.group("url")
+            if "anchor" in msg.split("', but", 1)[-1]:
+                check = "link-anchor"
+            elif what.startswith("absolute"):
+                check = "link-absolute"
+            elif what.startswith("unrecognized"):
+                check = "link-unrecognized"
+            elif "excluded from the built site" in msg:
+                check = "link-excluded"
+            else:
+                check = "link-not-found"
+            text = msg.split(" contains ", 1)[1]
+            lines = link_lines(page, url) or [0]
+            for i in lines:
+                o = page.origin(i)
+                findings.append(Finding(o.path, o.line, check, f"{text[0].upper()}{text[1:]}"))
+            continue
+        if m := RE_OMITTED.search(msg + "\n"):
+            for item in re.findall(r"- (.*)", m.group("list")):
+                findings.append(Finding(f"{docs_rel}/{item.strip()}", 1, "nav-omitted",
+                                        "page is not in the nav of mkdocs.yml: add it there"))
+            continue
+        if m := RE_NAV_MISSING.search(msg):
+            findings.append(Finding(config_rel, _config_line(config_file, m.group("url")), "nav-not-found", msg))
+            continue
+        page_name = re.search(r"'([^']+\.md)'", msg)
+        if page_name and page_name.group(1) in pages:
+            findings.append(Finding(pages[page_name.group(1)].path, 1, "mkdocs", msg.splitlines()[0]))
+        else:
+            findings.append(Finding(config_rel, 1, "mkdocs", " ".join(msg.split())))
+    if result.get("error"):
+        findings.append(Finding(config_rel, 1, "mkdocs-build", f"the build stopped: {result['error']}"))
+    return findings
+
+
+def _raw_href(html_lines: list[str], line: int, column: int) -> str | None:
+    """The attribute value lychee points at (1-based line and column of its first character)."""
+    if not (1 <= line <= len(html_lines)):
+        return None
+    text = html_lines[line - 1]
+    start = max(0, column - 1)
+    quote = text[start - 1] if start > 0 and text[start - 1] in "\"'" else None
+    end = text.find(quote, start) if quote else -1
+    if end == -1:
+        m = re.match(r"[^\s\"'>]+", text[start:])
+        return m.group(0) if m else None
+    return text[start:end]
+
+
+def run_lychee(site_dir: Path, cache_dir: Path, offline: bool, site_url: str | None, edit_url: str | None):
+    # --index-files: a directory link means its index.html, as on the web server (fragments included).
+    args = [tools.which("lychee"), "--format", "json", "--no-progress", "--include-fragments",
+            "--index-files", "index.html", "--root-dir", str(site_dir.resolve())]
+    prefix = urlsplit(site_url).path.strip("/") if site_url else ""
+    if prefix:
+        # Theme pages such as 404.html link with the site's absolute path; map it onto the local build.
+        args += ["--remap", f"file://{site_dir.resolve()}/{prefix}(/.*)? file://{site_dir.resolve()}$1"]
+    if offline:
+        args.append("--offline")
+    else:
+        args += ["--max-retries", str(LYCHEE_RETRIES), "--timeout", str(LYCHEE_TIMEOUT),
+                 "--cache", "--max-cache-age", "1d"]
+        for url in (site_url, edit_url):
+            if url:
+                args += ["--exclude", "^" + re.escape(url)]
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    out = cache_dir / "lychee-report.json"
+    args += ["--output", str(out), str(site_dir.resolve())]
+    # lychee keeps its cache file (.lycheecache) in the working directory: .cache/ here.
+    proc = tools.run(args, cwd=cache_dir)
+    if not out.is_file() or proc.returncode not in (0, 2):
+        tail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise UsageError(f"lychee failed: {tail[-1] if tail else proc.returncode}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def lychee_findings(report: dict, site_dir: Path, dest_to_src: dict[str, str], pages: dict[str, Page],
+                    site_rel: str) -> tuple[list[Finding], int, int]:
+    """Findings from lychee's JSON report; also (links checked, external links skipped)."""
+    findings = []
+    root = site_dir.resolve()
+    html_cache: dict[str, list[str]] = {}
+    for file, errors in report.get("error_map", {}).items():
+        fpath = Path(file) if os.path.isabs(file) else (root / file)
+        try:
+            dest = fpath.resolve().relative_to(root).as_posix()
+        except ValueError:
+            dest = file
+        if dest not in html_cache:
+            try:
+                html_cache[dest] = fpath.read_text(encoding="utf-8").splitlines()
+            except OSError:
+                html_cache[dest] = []
+        for err in errors:
+            url = err["url"]
+            status = err.get("status", {}).get("text", "error")
+            span = err.get("span") or {}
+            raw = _raw_href(html_cache[dest], span.get("line", 0), span.get("column", 0))
+            shown = raw or unquote(url.replace(f"file://{root}", ""))
+            check = "link-anchor" if "fragment" in status.lower() else (
+                "link-external" if url.startswith(("http://", "https://")) else "link-html")
+            src = dest_to_src.get(dest)
+            page = pages.get(src) if src else None
+            lines = source_lines_for_html_link(page, raw) if (page and raw) else []
+            if lines:
+                for i in lines:
+                    o = page.origin(i)
+                    findings.append(Finding(o.path, o.line, check, f"link '{shown}': {status}"))
+            else:
+                findings.append(Finding(f"{site_rel}/{dest}", span.get("line", 1) or 1, check,
+                                        f"link '{shown}' (written by the theme or a template): {status}"))
+    skipped = {
+        e["url"] for entries in report.get("excluded_map", {}).values() for e in entries
+        if e["url"].startswith(("http://", "https://"))
+    }
+    return findings, int(report.get("total", 0)), len(skipped)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "build":
+        sys.exit(_build_child(*sys.argv[2:]))
+    print("usage: python -m scripts.links build CONFIG SITE_DIR OUT_JSON", file=sys.stderr)
+    sys.exit(2)
