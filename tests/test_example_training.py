@@ -90,3 +90,33 @@ def test_requirements_are_exact_pins_and_installed():
     assert {"fastapi", "uvicorn", "pydantic", "scikit-learn", "numpy", "joblib", "pymongo"} <= set(pins)
     # The tests must run what the images run, or a green test says nothing about the images.
     assert {name: version(name) for name in pins} == pins
+
+
+def test_conda_environment_pins_the_same_versions():
+    # Dockerfile.conda and Dockerfile.gpu must run the libraries the tests and the pip image run.
+    import yaml
+
+    requirements = {}
+    for line in (EXAMPLE_DIR / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, pinned = line.partition("==")
+            requirements[name.lower()] = pinned
+
+    environment = yaml.safe_load((EXAMPLE_DIR / "environment.yml").read_text())
+    assert environment["channels"] == ["conda-forge"]
+    conda, pip = {}, {}
+    for dependency in environment["dependencies"]:
+        if isinstance(dependency, dict):
+            for line in dependency["pip"]:
+                name, sep, pinned = line.partition("==")
+                assert sep, f"pip line not pinned exactly: {line!r}"
+                pip[name.lower()] = pinned
+        else:
+            name, sep, pinned = dependency.partition("=")
+            assert sep and pinned and "*" not in pinned, f"conda package not pinned exactly: {dependency!r}"
+            conda[name.lower()] = pinned
+    assert not set(conda) & set(pip), "a package from both conda and pip would be installed twice"
+    assert {**conda, **pip}.items() >= requirements.items(), "environment.yml differs from requirements.txt"
+    # The same interpreter version in the pip image (python:X.Y.Z-slim-...) and the conda images.
+    assert f"FROM python:{conda['python']}-slim" in (EXAMPLE_DIR / "Dockerfile").read_text()

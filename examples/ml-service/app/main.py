@@ -68,7 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # FastAPI's own handler echoes the bad input; a NaN in it would turn the 422 into a 500.
         return JSONResponse({"detail": _json_safe(jsonable_encoder(error.errors()))}, status_code=422)
 
-    # --8<-- [start:endpoints]
     @app.get("/health")
     def health() -> dict:
         # Liveness: the process answers. Nothing external, so a database outage never restarts the pod.
@@ -103,7 +102,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 [item.model_dump() for item in predictions],
             )
         return PredictResponse(model_version=model.version, predictions=predictions)
-    # --8<-- [end:endpoints]
 
     return app
 

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field
 MAX_BATCH_SIZE = 100
 
 
-# --8<-- [start:request]
 class IrisFeatures(BaseModel):
     # strict: the string "5.1" is a client bug, not a number; extra="forbid": a misspelt field is an error.
     model_config = ConfigDict(strict=True, extra="forbid")
@@ -24,7 +23,6 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     instances: list[IrisFeatures] = Field(min_length=1, max_length=MAX_BATCH_SIZE)
-# --8<-- [end:request]
 
 
 class Prediction(BaseModel):
