@@ -136,6 +136,10 @@ def run(args) -> tuple[list[Finding], Summary]:
         summary.stages["mkdocs build"] = time.perf_counter() - build_start
         docs_rel = project.rel(project.docs_dir)
         link_findings = links.mkdocs_findings(result, by_uri, docs_rel, config_path, config_rel)
+        if any(f.check == "file-encoding" for f in findings):
+            # MkDocs stops at the first undecodable page; the file-encoding finding already says where.
+            link_findings = [f for f in link_findings if f.check != "mkdocs-build" and not (
+                f.check == "mkdocs" and ("Encoding error" in f.message or "codec can't decode" in f.message))]
         findings += link_findings
         dest_to_src = result.get("pages", {})
 
@@ -191,6 +195,7 @@ def main(argv=None) -> int:
     try:
         args = parse_args(argv)
         findings, summary = run(args)
+        output = render(findings, summary, args.format)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -202,7 +207,7 @@ def main(argv=None) -> int:
             raise
         print(f"error: internal error ({type(e).__name__}: {e}); rerun with --debug for details", file=sys.stderr)
         return 2
-    print(render(findings, summary, args.format))
+    print(output)
     return 1 if findings else 0
 
 

@@ -152,10 +152,26 @@ def check(fences: list[Fence], root: Path, themes=("light",)) -> tuple[list[tupl
             if line is None:
                 m = RE_LINE.search(r.error)
                 line = int(m.group(1)) if m else 1
+            line = source_line(fence.text, line)
             first = " ".join(r.error.split())
             o = fence.at(line)
             hits.append((fence, Finding(o.path, o.line, "mermaid-render", first[:300])))
     return hits, rendered
+
+
+RE_COMMENT = re.compile(r"^\s*%%(?!\{).")
+
+
+def source_line(text: str, parsed_line: int) -> int:
+    """Mermaid drops `%%` comment lines and leading blank lines before parsing; undo that shift."""
+    kept = []
+    for number, line in enumerate(text.split("\n"), 1):
+        if RE_COMMENT.match(line) or (not kept and not line.strip()):
+            continue
+        kept.append(number)
+    if 1 <= parsed_line <= len(kept):
+        return kept[parsed_line - 1]
+    return parsed_line
 
 
 RE_PRE = re.compile(r'<pre class="mermaid"><code>(?P<code>.*?)</code></pre>', re.S)

@@ -24,7 +24,7 @@ from scripts.errors import UsageError
 from scripts.pages import Page
 from scripts.report import Finding
 
-RE_DOC = re.compile(r"^Doc file '(?P<page>[^']+)' contains (?:a|an) (?P<what>.*?) (?:link|link to) '(?P<url>[^']*)'")
+RE_DOC = re.compile(r"^Doc file '(?P<page>[^']+)' contains (?:a|an) (?P<what>(?:[\w-]+ )*?)link(?: to)? '(?P<url>[^']*)'")
 RE_NAV_MISSING = re.compile(r"A reference to '(?P<url>[^']+)' is included in the 'nav' configuration")
 RE_OMITTED = re.compile(r'not included in the "nav" configuration:\n(?P<list>(?:\s+- .*\n?)+)')
 LYCHEE_RETRIES = 3
@@ -137,11 +137,11 @@ def mkdocs_findings(result: dict, pages: dict[str, Page], docs_rel: str, config_
                 check = "link-excluded"
             else:
                 check = "link-not-found"
-            text = msg.split(" contains ", 1)[1]
+            problem = msg.split("', but ", 1)[1] if "', but " in msg else msg.split("', ", 1)[-1]
             lines = link_lines(page, url) or [0]
             for i in lines:
                 o = page.origin(i)
-                findings.append(Finding(o.path, o.line, check, f"{text[0].upper()}{text[1:]}"))
+                findings.append(Finding(o.path, o.line, check, f"link '{url}': {problem.rstrip('.')}"))
             continue
         if m := RE_OMITTED.search(msg + "\n"):
             for item in re.findall(r"- (.*)", m.group("list")):

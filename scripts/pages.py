@@ -101,10 +101,11 @@ class Project:
     docs_dir: Path
     base_paths: list[Path]
     auto_append: list[str]
+    repo_root: Path | None = None  # findings name paths relative to this
 
     def rel(self, p: Path | str) -> str:
         try:
-            return Path(os.path.relpath(Path(p).resolve(), self.root)).as_posix()
+            return Path(os.path.relpath(Path(p).resolve(), self.repo_root or self.root)).as_posix()
         except ValueError:
             return Path(p).as_posix()
 
@@ -363,4 +364,5 @@ def project_from_config(config) -> Project:
     # pymdownx resolves base paths against the working directory; builds run from the config's directory.
     base_paths = [(root / b).resolve() for b in bases]
     auto = list(snippets.get("auto_append", []) or [])
-    return Project(root, Path(config.docs_dir).resolve(), base_paths, auto)
+    repo_root = next((d for d in (root, *root.parents) if (d / ".git").exists()), root)
+    return Project(root, Path(config.docs_dir).resolve(), base_paths, auto, repo_root)

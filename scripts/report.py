@@ -40,7 +40,7 @@ class Summary:
         return self.fences[language]
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = {k: v for k, v in vars(self).items() if k != "fences"}
         d["fences"] = {k: asdict(v) for k, v in sorted(self.fences.items())}
         return d
 

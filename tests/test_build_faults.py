@@ -1,0 +1,114 @@
+"""The fault corpus: every kind of problem is reported at its exact path, line and check-id, and nothing else.
+
+Each fault is marked in tests/faults/site itself (FAULT:<check-id> on the line, FAULT-NEXT:<check-id> on
+the line before), so the expected line moves with the file and is never copied from the tool's output.
+"""
+from __future__ import annotations
+
+import pytest
+
+from build_helpers import FAULTS, expected_faults, run_build, run_json
+
+SITE = FAULTS / "site"
+EXPECTED = expected_faults(SITE)
+# Every kind of problem the build script must catch has at least one case in the corpus.
+REQUIRED = {
+    "link-not-found", "link-anchor", "link-html", "html-offsite", "include-missing",
+    "python-compile", "python-ruff", "python-run", "dockerfile-hadolint", "shell-shellcheck",
+    "console-shellcheck", "console-no-prompt", "yaml-parse", "yaml-yamllint", "yaml-compose",
+    "yaml-kubernetes", "yaml-workflow", "json-parse", "toml-parse", "mermaid-render",
+    "fence-no-language", "fence-unknown-language", "fence-unclosed", "page-front-matter",
+}
+
+
+@pytest.fixture(scope="module")
+def fault_run(tmp_path_factory):
+    site = tmp_path_factory.mktemp("fault-site")
+    proc, data = run_json("--offline", "--config", str(SITE / "mkdocs.yml"), "--site-dir", str(site))
+    return proc, data
+
+
+def _found(data):
+    return {(f["path"], f["line"], f["check"]) for f in data["findings"]}
+
+
+def test_corpus_covers_every_kind():
+    assert REQUIRED <= {check for _, _, check in EXPECTED}
+
+
+@pytest.mark.parametrize("path,line,check", sorted(EXPECTED), ids=lambda v: str(v))
+def test_fault_reported_at_exact_line(fault_run, path, line, check):
+    _, data = fault_run
+    assert (path, line, check) in _found(data), \
+        "\n".join(f"{f['path']}:{f['line']}: {f['check']}" for f in data["findings"])
+
+
+def test_nothing_reported_that_is_not_a_fault(fault_run):
+    _, data = fault_run
+    assert _found(data) - EXPECTED == set()
+
+
+def test_exit_code_one_and_no_traceback(fault_run):
+    proc, _ = fault_run
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_fault_in_included_file_points_at_included_file(fault_run):
+    _, data = fault_run
+    paths = {f["path"] for f in data["findings"]}
+    assert "tests/faults/site/docs/includes/part.md" in paths
+
+
+def test_summary_lists_skipped_fences_with_reasons(fault_run):
+    _, data = fault_run
+    fences = data["summary"]["fences"]
+    assert fences["dockerfile"]["skipped"] == {"shows the unpinned base image this page warns against": 1}
+    assert fences["powershell"]["skipped"] == {"no PowerShell linter available offline": 1}
+    assert fences["text"]["skipped"] == {"not code": 1}
+    assert fences["python"]["checked"] >= 5 and fences["python"]["failed"] == fences["python"]["checked"]
+    assert data["summary"]["pages"] == 8
+    assert data["summary"]["external_skipped"] >= 1  # the off-host image, not fetched offline
+    assert set(data["summary"]["stages"]) >= {"mkdocs build", "snippets", "diagrams", "lychee", "total"}
+
+
+def test_findings_are_sorted(fault_run):
+    _, data = fault_run
+    keys = [(f["path"], f["line"]) for f in data["findings"]]
+    assert keys == sorted(keys)
+
+
+def test_text_format_one_line_per_finding(tmp_path):
+    proc = run_build("--offline", "--config", str(SITE / "mkdocs.yml"), "--site-dir", str(tmp_path))
+    lines = proc.stdout.splitlines()
+    assert "tests/faults/site/docs/fences.md:4: python-compile: SyntaxError: invalid syntax" in lines
+    assert any(line.startswith("time: ") for line in lines)
+    assert lines[-1].endswith("finding(s)")
+
+
+def test_github_format_annotations(tmp_path):
+    proc = run_build("--offline", "--format", "github", "--config", str(SITE / "mkdocs.yml"),
+                     "--site-dir", str(tmp_path))
+    assert "::error file=tests/faults/site/docs/fences.md,line=4,title=python-compile::SyntaxError" in proc.stdout
+
+
+def test_non_utf8_page_is_one_clear_finding(tmp_path):
+    proc, data = run_json("--offline", "--config", str(FAULTS / "encoding" / "mkdocs.yml"),
+                          "--site-dir", str(tmp_path))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert [(f["path"], f["line"], f["check"]) for f in data["findings"]] == [
+        ("tests/faults/encoding/docs/index.md", 4, "file-encoding")]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--config", "no/such/mkdocs.yml"], "config file not found"),
+    (["--format", "xml"], "invalid choice"),
+    (["--no-such-flag"], "unrecognized arguments"),
+])
+def test_usage_errors_exit_2_with_one_line(args, needle):
+    proc = run_build(*args)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0]
