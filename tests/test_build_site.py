@@ -1,0 +1,20 @@
+"""The real site passes every offline check, and both ways of starting the script work."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from build_helpers import ROOT, run_json
+
+
+def test_real_site_is_clean(tmp_path):
+    proc, data = run_json("--offline", "--site-dir", str(tmp_path / "site"))
+    findings = "\n".join(f"{f['path']}:{f['line']}: {f['check']}: {f['message']}" for f in data["findings"])
+    assert proc.returncode == 0, f"the site has findings:\n{findings}\n{proc.stderr}"
+    assert data["summary"]["pages"] > 0
+
+
+def test_runs_as_module_and_as_script():
+    for cmd in ([sys.executable, "-m", "scripts.build", "--help"], [sys.executable, "scripts/build.py", "--help"]):
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0 and "--offline" in proc.stdout, proc.stderr

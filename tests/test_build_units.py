@@ -1,0 +1,66 @@
+"""Small pieces of the build script whose behaviour the fault corpus only shows indirectly."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from build_helpers import ROOT  # noqa: F401 - puts the repository on sys.path
+
+from scripts import tools
+from scripts.diagrams import inline_svgs, Rendered, diagram_key, source_line
+from scripts.errors import UsageError
+from scripts.pages import Expander, Origin, Page, Project, parse_info
+from scripts.snippets.shell import console_commands
+
+
+def test_parse_info_both_forms():
+    assert parse_info('python title="app.py"') == ("python", [], {"title": "app.py"})
+    assert parse_info('{.python .check-run}') == ("python", ["check-run"], {})
+    assert parse_info('{.dockerfile data-check-skip="shows the mistake"}') == (
+        "dockerfile", [], {"data-check-skip": "shows the mistake"})
+    assert parse_info("") == (None, [], {})
+
+
+def test_console_keeps_only_commands_on_their_lines():
+    body = ["$ docker build \\", ">   -t demo .", "Step 1/2", "$ docker run demo", "hello"]
+    assert console_commands(body) == ["docker build \\", "  -t demo .", "", "docker run demo", ""]
+
+
+def test_include_section_maps_to_included_file_lines(tmp_path):
+    (tmp_path / "part.py").write_text("a = 1\n# --8<-- [start:x]\nb = 2\nc = 3\n# --8<-- [end:x]\nd = 4\n")
+    project = Project(tmp_path, tmp_path, [tmp_path], [], tmp_path)
+    page = Page("p.md", "p.md")
+    findings = []
+    lines, origins = Expander(project).expand(['--8<-- "part.py:x"'], [Origin("p.md", 1)], page, findings)
+    assert lines == ["b = 2", "c = 3"]
+    assert origins == [Origin("part.py", 3), Origin("part.py", 4)]
+    assert findings == []
+
+
+def test_missing_section_is_a_finding(tmp_path):
+    (tmp_path / "part.py").write_text("a = 1\n")
+    project = Project(tmp_path, tmp_path, [tmp_path], [], tmp_path)
+    findings = []
+    Expander(project).expand(['--8<-- "part.py:nope"'], [Origin("p.md", 7)], Page("p.md", "p.md"), findings)
+    assert [(f.path, f.line, f.check) for f in findings] == [("p.md", 7, "include-missing")]
+
+
+def test_mermaid_comment_lines_do_not_shift_reported_lines():
+    text = "flowchart LR\n  %% a comment\n  A --> B{\n"
+    assert source_line(text, 2) == 3
+
+
+def test_inline_svgs_replaces_rendered_diagrams_only():
+    good, bad = "flowchart LR\n  A --> B\n", "flowchart LR\n  A --> B{\n"
+    html = (f'<pre class="mermaid"><code>{good.replace(">", "&gt;")}</code></pre>'
+            f'<pre class="mermaid"><code>{bad}</code></pre>')
+    rendered = {diagram_key(good): Rendered(diagram_key(good), {"light": "<svg>L</svg>", "dark": "<svg>D</svg>"}),
+                diagram_key(bad): Rendered(diagram_key(bad), {}, "Parse error", 2)}
+    out, count = inline_svgs(html, rendered)
+    assert count == 1 and "<svg>L</svg>" in out and "<svg>D</svg>" in out
+    assert '<pre class="mermaid"><code>flowchart LR\n  A --> B{' in out
+
+
+def test_missing_tool_is_a_usage_error():
+    with pytest.raises(UsageError, match="no-such-linter-xyz not found"):
+        tools.which("no-such-linter-xyz")

@@ -1,0 +1,69 @@
+"""Every Dockerfile, Compose file, Kubernetes manifest and workflow in the repository passes the same checks
+scripts/build.py applies to the fences on the site: the snippets modules run on whole files.
+
+Nothing is skipped silently: each YAML file must be recognised as the kind its place says it is
+(a compose*.yaml as Compose, a file under k8s/ as Kubernetes, .github/workflows/* as a workflow),
+so a file the schema check would not recognise fails here instead of passing unchecked.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from build_helpers import ROOT
+
+from scripts.snippets import dockerfile, yaml as yaml_check
+from scripts.snippets.base import Context, fence_from_file
+
+EXAMPLES = ROOT / "examples"
+DOCKERFILES = sorted(p for p in EXAMPLES.rglob("*") if p.is_file() and (
+    p.name.startswith("Dockerfile") or p.suffix == ".Dockerfile"))
+YAML_FILES = sorted(p for base in (EXAMPLES, ROOT / ".github") for p in base.rglob("*")
+                    if p.is_file() and p.suffix in (".yaml", ".yml"))
+
+
+def expected_kind(path: Path) -> str | None:
+    rel = path.relative_to(ROOT).as_posix()
+    if path.name.startswith(("compose", "docker-compose")):
+        return "compose"
+    if "/k8s/" in f"/{rel}":
+        return "kubernetes"
+    if rel.startswith(".github/workflows/"):
+        return "workflow"
+    return None
+
+
+def _ids(paths):
+    return [p.relative_to(ROOT).as_posix() for p in paths]
+
+
+def _messages(ctx):
+    return "\n".join(f.text() for _, f in ctx.hits)
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=_ids(DOCKERFILES))
+def test_dockerfile_is_hadolint_clean(path, tmp_path):
+    ctx = Context(ROOT, tmp_path)
+    dockerfile.check(ctx, [fence_from_file(path, ROOT, "dockerfile")])
+    assert ctx.hits == [], _messages(ctx)
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=_ids(YAML_FILES))
+def test_yaml_file_passes_parse_yamllint_and_its_schema(path, tmp_path):
+    ctx = Context(ROOT, tmp_path)
+    fence = fence_from_file(path, ROOT, "yaml")
+    yaml_check.check(ctx, [fence])
+    assert ctx.hits == [], _messages(ctx)
+    want = expected_kind(path)
+    if want is not None:
+        import yaml as pyyaml
+
+        docs = [d for d in pyyaml.load_all(fence.text, Loader=yaml_check.Yaml12Loader) if d is not None]
+        kinds = {yaml_check.kind_of(d) for d in docs}
+        assert kinds == {want}, f"{path.name} should be checked as {want}, but reads as {kinds}"
+
+
+def test_there_is_something_to_check():
+    kinds = {expected_kind(p) for p in YAML_FILES}
+    assert DOCKERFILES, "no Dockerfile under examples/"
+    assert {"compose", "kubernetes", "workflow"} <= kinds, kinds
