@@ -182,7 +182,8 @@ def run_lychee(site_dir: Path, cache_dir: Path, offline: bool, site_url: str | N
     prefix = urlsplit(site_url).path.strip("/") if site_url else ""
     if prefix:
         # Theme pages such as 404.html link with the site's absolute path; map it onto the local build.
-        args += ["--remap", f"file://{site_dir.resolve()}/{prefix}(/.*)? file://{site_dir.resolve()}$1"]
+        base = site_dir.resolve().as_uri()  # percent-encoded: lychee splits a remap at whitespace
+        args += ["--remap", f"^{re.escape(base)}/{re.escape(prefix)}(/.*)?$ {base}$1"]
     if offline:
         args.append("--offline")
     else:

@@ -1,0 +1,227 @@
+"""Benchmark: plain `mkdocs build` against `scripts/build.py --offline`, on the real site and on a generated one.
+
+    python scripts/bench_build.py [--pages 1000] [--skip-real] [--keep DIR]
+
+The generated site uses the real mkdocs.yml (theme, extensions, plugins) with N pages, each holding several
+valid fences of every checked language, so it measures the clean path a contributor's run takes.
+Goal (issue 3): ratio <= 1.5, i.e. the checks cost at most half a build. Prints both times and the ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+
+PAGE = '''---
+description: Generated page {i} for the build benchmark.
+---
+# Benchmark page {i}
+
+A paragraph that links to [the next page](page-{next:04d}.md#step-by-step) and to
+[a heading on this page](#what-the-fences-show).
+
+## What the fences show
+
+```python
+import json
+
+settings = {{"page": {i}, "name": "model-{i}"}}
+print(json.dumps(settings))
+```
+
+```python title="train_{i}.py"
+def train(epochs: int = {i}) -> float:
+    loss = 1.0
+    for epoch in range(epochs):
+        loss = loss / (epoch + 2)
+    return loss
+```
+
+```dockerfile
+FROM python:3.12-slim
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+USER 10001
+CMD ["python", "serve_{i}.py"]
+```
+
+```dockerfile
+FROM python:3.12-slim AS build
+WORKDIR /src
+COPY . .
+RUN python -m compileall -q .
+
+FROM python:3.12-slim
+COPY --from=build /src /app
+CMD ["python", "/app/main_{i}.py"]
+```
+
+```bash
+set -euo pipefail
+image="registry.example.com/model-{i}:1.0"
+docker build -t "$image" .
+docker push "$image"
+```
+
+```console
+$ docker run --rm -p 8000:8000 model-{i}:1.0
+Serving on 0.0.0.0:8000
+$ curl -s http://127.0.0.1:8000/health
+{{"status": "ok"}}
+```
+
+## Step by step
+
+!!! note "Compose"
+
+    ```yaml
+    services:
+      api:
+        image: model-{i}:1.0
+        ports:
+          - "8000:8000"
+        environment:
+          MODEL_PATH: /models/model-{i}.joblib
+    ```
+
+=== "Kubernetes"
+
+    ```yaml
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: model-{i}
+    spec:
+      replicas: 2
+      selector:
+        matchLabels:
+          app: model-{i}
+      template:
+        metadata:
+          labels:
+            app: model-{i}
+        spec:
+          containers:
+            - name: api
+              image: model-{i}:1.0
+    ```
+
+=== "Settings"
+
+    ```yaml
+    model:
+      name: model-{i}
+      threshold: 0.{i}
+    ```
+
+```json
+{{"page": {i}, "fences": ["python", "yaml"]}}
+```
+
+```toml
+[model]
+name = "model-{i}"
+epochs = {i}
+```
+
+```mermaid
+flowchart LR
+  accTitle: Page {i} flow
+  accDescr: Data goes to training and on to serving for page {i}.
+  data{i}[Data {i}] --> train[Training] --> serve[Serving {i}]
+```
+
+```mermaid
+sequenceDiagram
+  accTitle: Request {i}
+  accDescr: A client calls the API for page {i}.
+  Client->>API: POST /predict ({i})
+  API-->>Client: 200 OK
+```
+
+```text
+plain output for page {i}
+```
+'''
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, int, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True)
+    return time.perf_counter() - start, proc.returncode, proc.stdout + proc.stderr
+
+
+def generate(target: Path, pages: int) -> Path:
+    docs = target / "docs"
+    (docs / "gen").mkdir(parents=True)
+    for folder in ("docs/assets", "docs/includes", "overrides"):
+        if (ROOT / folder).exists():
+            shutil.copytree(ROOT / folder, target / folder, dirs_exist_ok=True)
+    # The real 404 page links to the real site's sections, which the generated site does not have.
+    (target / "overrides/404.html").unlink(missing_ok=True)
+    mermaid = ROOT / "node_modules/mermaid/dist/mermaid.min.js"
+    (docs / "assets/javascripts").mkdir(parents=True, exist_ok=True)
+    shutil.copy(mermaid, docs / "assets/javascripts/mermaid.min.js")
+    os.symlink(ROOT / "node_modules", target / "node_modules")
+    (docs / "index.md").write_text("---\ndescription: Benchmark.\n---\n# Benchmark\n\n[First](gen/page-0000.md)\n")
+    for i in range(pages):
+        (docs / "gen" / f"page-{i:04d}.md").write_text(PAGE.format(i=i, next=(i + 1) % pages), encoding="utf-8")
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    nav = "nav:\n  - index.md\n  - Generated:\n" + "".join(f"      - gen/page-{i:04d}.md\n" for i in range(pages))
+    config = re.sub(r"^nav:\n(?:[ -].*\n?)*", nav, config, flags=re.M)
+    (target / "mkdocs.yml").write_text(config, encoding="utf-8")
+    return target / "mkdocs.yml"
+
+
+def bench(name: str, config: Path, work: Path) -> float:
+    cwd = config.parent
+    plain, rc1, out1 = timed([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config),
+                              "-d", str(work / f"{name}-plain")], cwd)
+    checked, rc2, out2 = timed([sys.executable, str(ROOT / "scripts/build.py"), "--offline", "--config", str(config),
+                                "--site-dir", str(work / f"{name}-checked")], cwd)
+    ratio = checked / plain
+    print(f"{name}: mkdocs build {plain:.1f}s (exit {rc1}), scripts/build.py --offline {checked:.1f}s "
+          f"(exit {rc2}), ratio {ratio:.2f} (goal <= 1.5)")
+    stages = [line for line in out2.splitlines() if line.startswith(("time:", "pages:", "clean", "links"))]
+    for line in stages:
+        print(f"    {line}")
+    if rc2 == 2:
+        print(f"    error: {out2.strip().splitlines()[-1:]}")
+    elif rc2 != 0:
+        findings = [line for line in out2.splitlines() if re.match(r"^\S+:\d+: ", line)]
+        print(f"    {len(findings)} finding(s); first: {findings[:3]}")
+    return ratio
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--pages", type=int, default=1000)
+    p.add_argument("--skip-real", action="store_true")
+    p.add_argument("--keep", help="keep the generated site in this directory")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+        work = Path(args.keep or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        if not args.skip_real:
+            bench("real-site", ROOT / "mkdocs.yml", work)
+        gen = work / "generated"
+        if gen.exists():
+            shutil.rmtree(gen)
+        config = generate(gen, args.pages)
+        bench(f"generated {args.pages}-page site", config, work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
