@@ -100,6 +100,8 @@ def test_a_broken_reference_fails_the_strict_build(tmp_path, page_text, expected
     for name in ("CONTRIBUTING.md",):
         shutil.copy(ROOT / name, project / name)
     shutil.copytree(ROOT / "examples", project / "examples", ignore=shutil.ignore_patterns("artifacts", "__pycache__"))
+    # docs/example/ci.md includes the example's workflow file.
+    shutil.copytree(ROOT / ".github", project / ".github")
     (project / "docs" / "assets" / "javascripts").mkdir(parents=True, exist_ok=True)
     (project / "docs" / "assets" / "javascripts" / "mermaid.min.js").write_text("")
     (project / "docs" / "index.md").write_text("# Home\n\n" + page_text)
