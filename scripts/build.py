@@ -115,7 +115,7 @@ def run(args) -> tuple[list[Finding], Summary]:
             def render_diagrams():
                 start = time.perf_counter()
                 result = diagrams.check(mermaid, root if (root / diagrams.MERMAID_JS).is_file() else TOOLS_ROOT,
-                                        themes)
+                                        themes, cache / "diagrams")
                 return result, time.perf_counter() - start
 
             diagram_future = pool.submit(render_diagrams)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 import shutil
 import tempfile
@@ -115,7 +116,8 @@ class Browser:
         results = []
         for start in range(0, len(texts), BATCH):
             chunk = texts[start:start + BATCH]
-            items = [{"id": f"d{start + i}", "text": t} for i, t in enumerate(chunk)]
+            # Ids from the diagram's own hash: stable across runs and cache hits, distinct per diagram.
+            items = [{"id": "m" + diagram_key(t)[:16], "text": t} for t in chunk]
             raw = self._page.evaluate(_RENDER_JS, [items, pairs])
             for text, r in zip(chunk, raw):
                 results.append(Rendered(diagram_key(text), r["svgs"], r["error"], r["line"]))
@@ -132,18 +134,60 @@ class Browser:
             self._dir.cleanup()
 
 
-def check(fences: list[Fence], root: Path, themes=("light",)) -> tuple[list[tuple[Fence, Finding]], dict[str, Rendered]]:
+def _cache_key(mermaid_hash: str, theme: str, key: str) -> str:
+    return hashlib.sha256(f"{mermaid_hash}:{theme}:{key}".encode()).hexdigest()
+
+
+def render_cached(texts: dict[str, str], mermaid_js: Path, cache_dir: Path | None, themes) -> dict[str, Rendered]:
+    """Renders by diagram key; results are kept in cache_dir per (Mermaid build, theme, text), so a re-run
+    only starts the browser when a diagram changed."""
+    mermaid_hash = hashlib.sha256(mermaid_js.read_bytes()).hexdigest() if mermaid_js.is_file() else "missing"
+    done: dict[str, Rendered] = {}
+    todo: dict[str, str] = {}
+    for key, text in texts.items():
+        r = Rendered(key)
+        for theme in themes:
+            entry = cache_dir / (_cache_key(mermaid_hash, theme, key) + ".json") if cache_dir else None
+            if entry is None or not entry.is_file():
+                break
+            data = json.loads(entry.read_text(encoding="utf-8"))
+            if data["error"]:
+                r.error, r.line = data["error"], data["line"]
+                break
+            r.svgs[theme] = data["svg"]
+        if r.error or len(r.svgs) == len(themes):
+            done[key] = r
+        else:
+            todo[key] = text
+    if todo:
+        browser = Browser(mermaid_js)
+        try:
+            fresh = browser.render(list(todo.values()), themes)
+        finally:
+            browser.close()
+        for r in fresh:
+            done[r.key] = r
+            if cache_dir is None:
+                continue
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            for theme in themes:
+                entry = cache_dir / (_cache_key(mermaid_hash, theme, r.key) + ".json")
+                entry.write_text(json.dumps({"error": r.error, "line": r.line, "svg": r.svgs.get(theme)}),
+                                 encoding="utf-8")
+                if r.error:
+                    break
+    return done
+
+
+def check(fences: list[Fence], root: Path, themes=("light",), cache_dir: Path | None = None
+          ) -> tuple[list[tuple[Fence, Finding]], dict[str, Rendered]]:
     """Render every mermaid fence once per distinct text; return findings and renders by diagram key."""
     if not fences:
         return [], {}
     unique: dict[str, str] = {}
     for fence in fences:
         unique.setdefault(diagram_key(fence.text), fence.text)
-    browser = Browser(root / MERMAID_JS)
-    try:
-        rendered = {r.key: r for r in browser.render(list(unique.values()), themes)}
-    finally:
-        browser.close()
+    rendered = render_cached(unique, root / MERMAID_JS, cache_dir, themes)
     hits = []
     for fence in fences:
         r = rendered[diagram_key(fence.text)]
@@ -193,4 +237,19 @@ def inline_svgs(html_text: str, rendered: dict[str, Rendered]) -> tuple[str, int
         parts = [f'<div class="mermaid-svg mermaid-svg--{name}">{svg}</div>' for name, svg in r.svgs.items()]
         return '<div class="mermaid-rendered">' + "".join(parts) + "</div>"
 
-    return RE_PRE.sub(swap, html_text), count
+    out = RE_PRE.sub(swap, html_text)
+    if count:
+        out = out.replace("</head>", INLINE_STYLE + "</head>", 1)
+        if 'class="mermaid"' not in out:
+            # Every diagram is inline SVG now: the page no longer needs the 3.5 MB renderer.
+            out = RE_MERMAID_SCRIPT.sub("", out)
+    return out, count
+
+
+# Material marks the reader's palette on <body data-md-color-scheme>: show the matching render.
+INLINE_STYLE = (
+    "<style>.mermaid-rendered{text-align:center}.mermaid-svg--dark{display:none}"
+    "[data-md-color-scheme=slate] .mermaid-svg--light{display:none}"
+    "[data-md-color-scheme=slate] .mermaid-svg--dark{display:block}</style>"
+)
+RE_MERMAID_SCRIPT = re.compile(r'<script src="[^"]*mermaid(?:\.min)?\.js"></script>')
