@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 MERMAID_JS := docs/assets/javascripts/mermaid.min.js
+# Material prints a banner about MkDocs 2.0 on every build; this site pins MkDocs 1.x on purpose.
+export NO_MKDOCS_2_WARNING := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help setup serve build test clean
@@ -36,10 +38,10 @@ serve: setup
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
 
 build: setup
-	$(BIN)/python -m scripts.build
+	$(BIN)/python scripts/build.py
 
 test: setup
-	$(BIN)/python -m scripts.build --offline
+	$(BIN)/python scripts/build.py --offline
 	$(BIN)/python -m pytest
 
 clean:
