@@ -1,0 +1,312 @@
+"""Page-speed benchmark: Lighthouse (mobile) on every page of the built site, served as GitHub Pages serves it.
+
+    python -m scripts.bench_pagespeed                    # site/ as scripts/build.py left it
+    python -m scripts.bench_pagespeed --mkdocs-build     # a plain `mkdocs build` (no build-time diagrams)
+    python -m scripts.bench_pagespeed --pages concepts/ --why
+
+Prints one row per page: the four Lighthouse category scores, LCP, TBT, CLS and bytes transferred,
+flagging every page under budget (100 in all four categories) and, with --why, the audits that cost it.
+Not a test: Lighthouse scores move a little from run to run (--runs N keeps each page's median run).
+
+Lighthouse is pinned in package.json (`npm ci`). It drives the same Chromium as the browser tests:
+CHROME_PATH, else CHROMIUM_PATH, else /usr/bin/chromium. Everything runs on 127.0.0.1; Lighthouse's
+own network use (update checks, field data) is switched off, so the benchmark works offline.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.server
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+BUDGET = 100
+CHROME_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+]
+# GitHub Pages compresses these; images and fonts that are already compressed go as they are.
+COMPRESSIBLE = re.compile(r"^(text/|application/(javascript|json|xml|manifest\+json)|image/svg\+xml)")
+
+
+# ------------------------------------------------------------------------------------------------
+# Serving the site like GitHub Pages: under the site_url path, gzip when accepted, 404.html for misses
+# ------------------------------------------------------------------------------------------------
+
+
+def site_prefix(root: Path) -> str:
+    html = (root / "index.html").read_text(encoding="utf-8")
+    tag = re.search(r'<link\b[^>]*\brel="canonical"[^>]*>', html)
+    href = re.search(r'\bhref="([^"]+)"', tag.group(0)) if tag else None
+    path = urlsplit(href.group(1)).path if href else "/"
+    return path if path.endswith("/") else path + "/"
+
+
+class GzipSiteHandler(http.server.SimpleHTTPRequestHandler):
+    root: Path
+    prefix: str
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real host does; Lighthouse counts connection setup
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, directory=str(self.root), **kwargs)
+
+    def log_message(self, format, *args):
+        pass
+
+    def _file(self) -> Path | None:
+        path = unquote(urlsplit(self.path).path)
+        if not path.startswith(self.prefix):
+            return None
+        local = Path(self.translate_path("/" + path[len(self.prefix):]))
+        if local.is_dir():
+            if not path.endswith("/"):
+                return local  # the caller redirects to the slash form, as GitHub Pages does
+            local = local / "index.html"
+        return local if local.is_file() else None
+
+    def do_HEAD(self):
+        self._serve(head=True)
+
+    def do_GET(self):
+        self._serve(head=False)
+
+    def _serve(self, head: bool):
+        local = self._file()
+        if local is not None and local.is_dir():
+            self.send_response(301)
+            self.send_header("Location", urlsplit(self.path).path + "/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        status = 200
+        if local is None:
+            status, local = 404, self.root / "404.html"
+        body = local.read_bytes() if local.is_file() else b"Not found"
+        ctype = self.guess_type(str(local))
+        if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
+            ctype += "; charset=utf-8"
+        compress = "gzip" in self.headers.get("Accept-Encoding", "") and COMPRESSIBLE.match(ctype)
+        if compress:
+            body = gzip.compress(body, compresslevel=6)
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "max-age=600")  # what GitHub Pages sends
+        self.send_header("Vary", "Accept-Encoding")
+        if compress:
+            self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+
+def serve(root: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    prefix = site_prefix(root)
+    handler = type("Handler", (GzipSiteHandler,), {"root": root, "prefix": prefix})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}{prefix}"
+
+
+def site_pages(root: Path) -> list[str]:
+    pages = []
+    for index in sorted(root.rglob("index.html")):
+        rel = index.parent.relative_to(root).as_posix()
+        pages.append("" if rel == "." else rel + "/")
+    return pages
+
+
+# ------------------------------------------------------------------------------------------------
+# Lighthouse
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    page: str
+    scores: dict[str, int]
+    lcp_ms: float
+    tbt_ms: float
+    cls: float
+    bytes: int
+    losses: list[str]  # audits that cost points, "category: audit (score)"
+
+    @property
+    def under_budget(self) -> bool:
+        return any(self.scores.get(c, 0) < BUDGET for c in CATEGORIES)
+
+
+def find_chrome() -> str | None:
+    for candidate in (os.environ.get("CHROME_PATH"), os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium",
+                      shutil.which("chromium"), shutil.which("google-chrome")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def lighthouse(url: str, chrome: str, profile_dir: Path) -> dict:
+    cmd = [
+        str(LIGHTHOUSE),
+        url,
+        "--output=json",
+        "--output-path=stdout",
+        "--quiet",
+        f"--only-categories={','.join(CATEGORIES)}",
+        f"--chrome-flags={' '.join(CHROME_FLAGS + [f'--user-data-dir={profile_dir}'])}",
+        # Screenshots feed no score; skipping them saves seconds per page.
+        "--skip-audits=full-page-screenshot,screenshot-thumbnails,final-screenshot",
+        "--max-wait-for-load=30000",
+    ]
+    env = dict(os.environ, CHROME_PATH=chrome)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise RuntimeError(f"lighthouse failed on {url}: {proc.stderr.strip()[-800:]}")
+    report = json.loads(proc.stdout)
+    if report.get("runtimeError"):
+        raise RuntimeError(f"lighthouse could not load {url}: {report['runtimeError'].get('message')}")
+    return report
+
+
+def summarise(page: str, report: dict) -> Result:
+    audits = report["audits"]
+    scores = {}
+    losses = []
+    for name in CATEGORIES:
+        category = report["categories"][name]
+        scores[name] = round((category["score"] or 0) * 100)
+        for ref in category["auditRefs"]:
+            audit = audits.get(ref["id"], {})
+            score = audit.get("score")
+            if ref.get("weight", 0) > 0 and score is not None and score < 1:
+                value = audit.get("displayValue") or ""
+                losses.append(f"{name}: {ref['id']} ({round(score * 100)}{', ' + value if value else ''})")
+
+    def value(audit_id: str) -> float:
+        return float(audits.get(audit_id, {}).get("numericValue") or 0)
+
+    return Result(
+        page=page,
+        scores=scores,
+        lcp_ms=value("largest-contentful-paint"),
+        tbt_ms=value("total-blocking-time"),
+        cls=value("cumulative-layout-shift"),
+        bytes=int(value("total-byte-weight")),
+        losses=losses,
+    )
+
+
+def print_table(results: list[Result], why: bool) -> None:
+    header = f"{'page':<34} {'perf':>4} {'a11y':>4} {'b-p':>4} {'seo':>4} {'LCP ms':>7} {'TBT ms':>7} {'CLS':>6} {'KiB':>7}  budget"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        s = r.scores
+        flag = "UNDER" if r.under_budget else "ok"
+        print(
+            f"{'/' + r.page:<34} {s['performance']:>4} {s['accessibility']:>4} {s['best-practices']:>4} {s['seo']:>4} "
+            f"{r.lcp_ms:>7.0f} {r.tbt_ms:>7.0f} {r.cls:>6.3f} {r.bytes / 1024:>7.0f}  {flag}"
+        )
+        if why and r.under_budget:
+            for loss in r.losses:
+                print(f"{'':<36}{loss}")
+    if results:
+        under = [r for r in results if r.under_budget]
+        mean = {c: statistics.mean(r.scores[c] for r in results) for c in CATEGORIES}
+        print("-" * len(header))
+        print(
+            f"{len(results)} pages; mean performance {mean['performance']:.1f}, accessibility {mean['accessibility']:.1f}, "
+            f"best practices {mean['best-practices']:.1f}, SEO {mean['seo']:.1f}; "
+            f"median LCP {statistics.median(r.lcp_ms for r in results):.0f} ms, "
+            f"max TBT {max(r.tbt_ms for r in results):.0f} ms, max CLS {max(r.cls for r in results):.3f}, "
+            f"median {statistics.median(r.bytes for r in results) / 1024:.0f} KiB"
+        )
+        print(f"under budget (< {BUDGET} in any category): {len(under)} of {len(results)}"
+              + (": " + ", ".join("/" + r.page for r in under) if under else ""))
+
+
+def mkdocs_build(into: Path) -> Path:
+    site = into / "site"
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(site)],
+                          cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"error: mkdocs build failed:\n{proc.stderr[-2000:]}")
+    return site
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--site", type=Path, default=ROOT / "site", help="built site to measure (default: site/)")
+    source.add_argument("--mkdocs-build", action="store_true", help="measure a fresh plain `mkdocs build` instead")
+    parser.add_argument("--pages", nargs="*", default=[], help="only pages whose URL contains one of these")
+    parser.add_argument("--runs", type=int, default=1, help="Lighthouse runs per page; the median-performance run counts")
+    parser.add_argument("--why", action="store_true", help="list the audits that cost points on pages under budget")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--fail-under-budget", action="store_true", help="exit 1 if any page is under budget")
+    args = parser.parse_args(argv)
+
+    if not LIGHTHOUSE.exists():
+        print("error: Lighthouse is not installed: run `npm ci` (it is pinned in package.json)", file=sys.stderr)
+        return 2
+    chrome = find_chrome()
+    if chrome is None:
+        print("error: no Chromium: set CHROME_PATH or install one (apt-get install chromium)", file=sys.stderr)
+        return 2
+
+    with tempfile.TemporaryDirectory(prefix="pagespeed-") as tmp:
+        tmp = Path(tmp)
+        root = mkdocs_build(tmp) if args.mkdocs_build else args.site.resolve()
+        if not (root / "index.html").is_file():
+            print(f"error: {root} has no index.html: run `python -m scripts.build --offline` first, "
+                  "or pass --site DIR or --mkdocs-build", file=sys.stderr)
+            return 2
+        pages = [p for p in site_pages(root) if not args.pages or any(f in "/" + p for f in args.pages)]
+        server, base = serve(root)
+        print(f"Lighthouse (mobile, simulated throttling) on {len(pages)} page(s) of {root}, served gzip at {base}",
+              file=sys.stderr)
+        results = []
+        started = time.monotonic()
+        try:
+            for page in pages:
+                runs = []
+                for n in range(args.runs):
+                    profile = tmp / f"profile-{len(results)}-{n}"  # a fresh profile: no warm cache between pages
+                    runs.append(summarise(page, lighthouse(base + page, chrome, profile)))
+                runs.sort(key=lambda r: r.scores["performance"])
+                results.append(runs[len(runs) // 2])
+                print(f"  /{page}: {results[-1].scores}", file=sys.stderr)
+        finally:
+            server.shutdown()
+            server.server_close()
+        print(f"({time.monotonic() - started:.0f} s)", file=sys.stderr)
+
+    print_table(results, args.why)
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in results], indent=2), encoding="utf-8")
+    return 1 if args.fail_under_budget and any(r.under_budget for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""What the browser tests do to a page: pick a palette, wait for diagrams, run axe."""
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+SCHEMES = ("default", "slate")  # Material's light and dark colour schemes
+
+
+class _PaletteInputs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.inputs: list[dict[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name") == "__palette":
+            self.inputs.append(attrs)
+
+
+def palette_choice(site, scheme: str) -> dict:
+    """The value Material stores in localStorage when a reader picks the palette with this scheme.
+
+    Read from the built page, so a change to the palettes in mkdocs.yml needs no change here. The
+    explicit light/dark entry is preferred over "follow the system", which resolves at run time.
+    """
+    parser = _PaletteInputs()
+    parser.feed((site.root / "index.html").read_text(encoding="utf-8"))
+    candidates = [
+        (index, attrs)
+        for index, attrs in enumerate(parser.inputs)
+        if attrs.get("data-md-color-scheme") == scheme
+    ]
+    assert candidates, f"the site has no palette with scheme {scheme!r}"
+    candidates.sort(key=lambda item: item[1].get("data-md-color-media") == "(prefers-color-scheme)")
+    index, attrs = candidates[0]
+    color = {key: attrs.get(f"data-md-color-{key}") for key in ("media", "scheme", "primary", "accent")}
+    return {"index": index, "color": color}
+
+
+def use_palette(context, site, scheme: str) -> None:
+    """Make every page the context opens start in this palette, as if the reader had picked it."""
+    # Material keys its storage by the site root's path: __md_scope.pathname + "." + key.
+    key = site.prefix + ".__palette"
+    value = json.dumps(palette_choice(site, scheme))
+    context.add_init_script(f"localStorage.setItem({json.dumps(key)}, {json.dumps(value)});")
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagrams
+# ---------------------------------------------------------------------------------------------
+
+# Runtime diagrams: Material replaces each <pre class="mermaid"> with a <div class="mermaid"> whose
+# shadow root holds the SVG. Build-time diagrams (scripts/diagrams.py, inline_svgs): a
+# <div class="mermaid-rendered"> holding a light and a dark SVG, of which CSS shows the one for the
+# reader's palette.
+_COUNT_PATTERNS = (
+    re.compile(r'<pre\b[^>]*\bclass="[^"]*\bmermaid\b'),
+    re.compile(r'<div\b[^>]*\bclass="[^"]*\bmermaid-rendered\b'),
+)
+VARIANT_SCHEMES = {"mermaid-svg--light": "default", "mermaid-svg--dark": "slate"}
+
+
+def expected_diagrams(site, page_url: str) -> int:
+    html = site.file_for(page_url).read_text(encoding="utf-8")
+    return sum(len(pattern.findall(html)) for pattern in _COUNT_PATTERNS)
+
+
+_DIAGRAMS_JS = """
+() => {
+  const text = (root, id) => {
+    if (!id) return "";
+    const el = root.getElementById ? root.getElementById(id) : root.querySelector("#" + CSS.escape(id));
+    return el ? el.textContent.trim() : "";
+  };
+  const describe = (svg, root, kind) => {
+    const box = svg.getBoundingClientRect();
+    const title = svg.querySelector(":scope > title");
+    const desc = svg.querySelector(":scope > desc");
+    return {
+      kind,
+      id: svg.id,
+      error: svg.getAttribute("aria-roledescription") === "error" || /Syntax error in text/.test(svg.textContent),
+      shown: box.width > 0 && box.height > 0 && getComputedStyle(svg).visibility !== "hidden",
+      variant: [...(svg.closest(".mermaid-svg")?.classList ?? [])].find(c => c.startsWith("mermaid-svg--")) ?? null,
+      name: text(root, svg.getAttribute("aria-labelledby")) || (title ? title.textContent.trim() : "") || (svg.getAttribute("aria-label") || ""),
+      description: text(root, svg.getAttribute("aria-describedby")) || (desc ? desc.textContent.trim() : ""),
+    };
+  };
+  const found = [];
+  for (const host of document.querySelectorAll("div.mermaid")) {
+    const svg = host.shadowRoot && host.shadowRoot.querySelector("svg");
+    if (svg) found.push(describe(svg, host.shadowRoot, "runtime"));
+  }
+  for (const holder of document.querySelectorAll(".mermaid-rendered")) {
+    for (const svg of holder.querySelectorAll("svg")) found.push(describe(svg, document, "prerendered"));
+  }
+  const pending = document.querySelectorAll("pre.mermaid").length;
+  const strayErrors = [...document.querySelectorAll('svg[aria-roledescription="error"]')].length;
+  return { found, pending, strayErrors };
+}
+"""
+
+
+def diagrams_on(page) -> dict:
+    return page.evaluate(_DIAGRAMS_JS)
+
+
+def wait_for_diagrams(page, expected: int, timeout_ms: int = 15000) -> dict:
+    """Wait until every diagram the built HTML holds is drawn (or until the timeout), then describe them."""
+    if expected:
+        try:
+            page.wait_for_function(
+                """(expected) => {
+                  const runtime = [...document.querySelectorAll("div.mermaid")].filter(h => h.shadowRoot && h.shadowRoot.querySelector("svg")).length;
+                  const built = document.querySelectorAll(".mermaid-rendered").length;
+                  return runtime + built >= expected;
+                }""",
+                arg=expected,
+                timeout=timeout_ms,
+            )
+        except Exception:  # Playwright's TimeoutError: reported below as missing diagrams
+            pass
+    return diagrams_on(page)
+
+
+def diagram_problems(page, expected: int, scheme: str) -> list[str]:
+    state = wait_for_diagrams(page, expected)
+    found = state["found"]
+    problems = []
+    shown = [d for d in found if d["shown"]]
+    if len(shown) < expected:
+        problems.append(
+            f"{expected} diagram(s) in the HTML, {len(shown)} drawn and shown "
+            f"({state['pending']} <pre class=mermaid> left unrendered)"
+        )
+    if state["strayErrors"]:
+        problems.append(f"{state['strayErrors']} Mermaid error diagram(s) in the page")
+    for d in shown:
+        label = d["id"] or "(no id)"
+        if d["error"]:
+            problems.append(f"diagram {label} is Mermaid's error diagram")
+        if d["variant"] is not None and VARIANT_SCHEMES.get(d["variant"]) != scheme:
+            problems.append(f"diagram {label}: the {d['variant']} variant is shown in the {scheme} palette")
+        if not d["name"]:
+            problems.append(f"diagram {label} has no accessible title (add accTitle:)")
+        if not d["description"]:
+            problems.append(f"diagram {label} has no accessible description (add accDescr:)")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Accessibility
+# ---------------------------------------------------------------------------------------------
+
+_axe = None
+
+
+def axe_problems(page) -> list[str]:
+    global _axe
+    if _axe is None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        _axe = Axe()
+    results = _axe.run(page)
+    problems = []
+    for violation in results.response["violations"]:
+        for node in violation["nodes"]:
+            target = " ".join(str(t) for t in node["target"])
+            summary = (node.get("failureSummary") or "").replace("\n", " ").strip()
+            problems.append(f"axe {violation['id']} ({violation['impact']}): {target}: {summary[:300]}")
+    return problems
