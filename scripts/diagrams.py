@@ -248,7 +248,10 @@ def inline_svgs(html_text: str, rendered: dict[str, Rendered]) -> tuple[str, int
 
 # Material marks the reader's palette on <body data-md-color-scheme>: show the matching render.
 INLINE_STYLE = (
-    "<style>.mermaid-rendered{text-align:center}.mermaid-svg--dark{display:none}"
+    # Mermaid's SVG is width=100% (capped by an inline max-width); a caption <figure> shrinks to fit its
+    # content, which would collapse the diagram, so such a figure takes the column's width.
+    "<style>.mermaid-rendered{width:100%;text-align:center}.md-typeset figure:has(>.mermaid-rendered){width:100%}"
+    ".mermaid-svg--dark{display:none}"
     "[data-md-color-scheme=slate] .mermaid-svg--light{display:none}"
     "[data-md-color-scheme=slate] .mermaid-svg--dark{display:block}</style>"
 )
