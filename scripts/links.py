@@ -209,7 +209,8 @@ def lychee_findings(report: dict, site_dir: Path, dest_to_src: dict[str, str], p
     findings = []
     root = site_dir.resolve()
     html_cache: dict[str, list[str]] = {}
-    for file, errors in report.get("error_map", {}).items():
+    theme_urls: set[str] = set()
+    for file, errors in sorted(report.get("error_map", {}).items()):
         fpath = Path(file) if os.path.isabs(file) else (root / file)
         try:
             dest = fpath.resolve().relative_to(root).as_posix()
@@ -235,7 +236,9 @@ def lychee_findings(report: dict, site_dir: Path, dest_to_src: dict[str, str], p
                 for i in lines:
                     o = page.origin(i)
                     findings.append(Finding(o.path, o.line, check, f"link '{shown}': {status}"))
-            else:
+            elif shown not in theme_urls:
+                # The theme repeats its links on every page: one finding per link, not one per page.
+                theme_urls.add(shown)
                 findings.append(Finding(f"{site_rel}/{dest}", span.get("line", 1) or 1, check,
                                         f"link '{shown}' (written by the theme or a template): {status}"))
     skipped = {
