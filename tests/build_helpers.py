@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # `import scripts` also under a bare `pytest`
 FAULTS = ROOT / "tests" / "faults"
 MARKER = re.compile(r"FAULT(?P<next>-NEXT)?:(?P<check>[a-z0-9-]+)")
 

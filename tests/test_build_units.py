@@ -1,10 +1,8 @@
 """Small pieces of the build script whose behaviour the fault corpus only shows indirectly."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-from build_helpers import ROOT  # noqa: F401 - puts the repository on sys.path
 
 from scripts import tools
 from scripts.diagrams import inline_svgs, Rendered, diagram_key, source_line

@@ -8,6 +8,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from scripts.offsite import remote_loads
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -68,6 +70,18 @@ def test_every_page_has_its_own_meta_description_and_open_graph_tags(site):
         assert description and og, f"{page}: missing description or og:description"
         assert description["content"] and description["content"] == og["content"], page
         assert soup.find("meta", attrs={"property": "og:title"})["content"], page
+
+
+def test_no_built_page_loads_anything_from_another_host(site):
+    # Scripts, stylesheets, fonts, images and frames; links a reader clicks are not loads.
+    loads = {
+        f"{path.relative_to(site)}:{line}": url
+        for path in sorted(site.rglob("*.html"))
+        for line, _what, url in remote_loads(path.read_text())
+    }
+    assert not loads
+    # The check itself must see a remote load, or the assertion above proves nothing.
+    assert list(remote_loads('<script src="https://unpkg.com/mermaid@11/dist/mermaid.min.js"></script>'))
 
 
 def test_404_page_offers_search_and_the_main_sections(site):
