@@ -43,8 +43,6 @@ def parse_args(argv):
     p.add_argument("--offline", action="store_true", help="skip network checks (external links); report how many")
     p.add_argument("--format", choices=["text", "github", "json"], default="text", help="output format")
     p.add_argument("--site-dir", help="where to build (default: the config's site_dir, site/)")
-    p.add_argument("--inline-diagrams", action="store_true",
-                   help="after the build, replace each Mermaid block in site/ with its rendered SVG (light + dark)")
     p.add_argument("--debug", action="store_true", help="show a traceback on an internal error")
     return p.parse_args(argv)
 
@@ -110,7 +108,9 @@ def run(args) -> tuple[list[Finding], Summary]:
             fences = [f for p in page_list for f in p.fences]
             buckets, mermaid = snippets.sort_fences(fences, summary, findings)
 
-            themes = ("light", "dark") if args.inline_diagrams else ("light",)
+            # The published pages show these renders inline (light and dark), so readers never
+            # download the 3.5 MB Mermaid script; `mkdocs serve` still renders in the browser.
+            themes = ("light", "dark")
 
             def render_diagrams():
                 start = time.perf_counter()
@@ -167,7 +167,7 @@ def run(args) -> tuple[list[Finding], Summary]:
             seen = {(f.path, f.line) for f in link_findings}
             findings += [f for f in ly_findings if (f.path, f.line) not in seen]
 
-            if args.inline_diagrams and rendered:
+            if rendered:
                 with timer.stage("inline diagrams"):
                     count = inline_site_diagrams(site_dir, rendered)
                 summary.notes.append(f"inlined {count} diagram(s) as SVG in {site_rel}/")

@@ -237,22 +237,12 @@ def inline_svgs(html_text: str, rendered: dict[str, Rendered]) -> tuple[str, int
         parts = [f'<div class="mermaid-svg mermaid-svg--{name}">{svg}</div>' for name, svg in r.svgs.items()]
         return '<div class="mermaid-rendered">' + "".join(parts) + "</div>"
 
+    # extra.css shows the render that matches the reader's palette.
     out = RE_PRE.sub(swap, html_text)
-    if count:
-        out = out.replace("</head>", INLINE_STYLE + "</head>", 1)
-        if 'class="mermaid"' not in out:
-            # Every diagram is inline SVG now: the page no longer needs the 3.5 MB renderer.
-            out = RE_MERMAID_SCRIPT.sub("", out)
+    if count and 'class="mermaid"' not in out:
+        # Every diagram is inline SVG now: the page no longer needs the 3.5 MB renderer.
+        out = RE_MERMAID_SCRIPT.sub("", out)
     return out, count
 
 
-# Material marks the reader's palette on <body data-md-color-scheme>: show the matching render.
-INLINE_STYLE = (
-    # Mermaid's SVG is width=100% (capped by an inline max-width); a caption <figure> shrinks to fit its
-    # content, which would collapse the diagram, so such a figure takes the column's width.
-    "<style>.mermaid-rendered{width:100%;text-align:center}.md-typeset figure:has(>.mermaid-rendered){width:100%}"
-    ".mermaid-svg--dark{display:none}"
-    "[data-md-color-scheme=slate] .mermaid-svg--light{display:none}"
-    "[data-md-color-scheme=slate] .mermaid-svg--dark{display:block}</style>"
-)
 RE_MERMAID_SCRIPT = re.compile(r'<script src="[^"]*mermaid(?:\.min)?\.js"></script>')
