@@ -10,7 +10,7 @@ export NO_MKDOCS_2_WARNING := 1
 .PHONY: help setup serve build test clean
 
 help:
-	@echo "make serve  - set up, then serve the site with live reload on http://127.0.0.1:8000"
+	@echo "make serve  - set up, then serve the site with live reload on http://127.0.0.1:8000/docker-for-mlops/"
 	@echo "make test   - set up, then run every check (offline) and the whole test suite"
 	@echo "make build  - set up, then build the publishable site/ with every check"
 	@echo "make setup  - install the pinned Python and npm dependencies only"
