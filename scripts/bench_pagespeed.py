@@ -8,8 +8,8 @@ Prints one row per page: the four Lighthouse category scores, LCP, TBT, CLS and 
 flagging every page under budget (100 in all four categories) and, with --why, the audits that cost it.
 Not a test: Lighthouse scores move a little from run to run (--runs N keeps each page's median run).
 
-Lighthouse is pinned in package.json (`npm ci`). It drives the same Chromium as the browser tests:
-CHROME_PATH, else CHROMIUM_PATH, else /usr/bin/chromium. Everything runs on 127.0.0.1; Lighthouse's
+Lighthouse is a pinned devDependency in package.json: `make setup` leaves it out, so run `npm ci` once.
+It drives the same Chromium as the browser tests (scripts/browser.py). Everything runs on 127.0.0.1; Lighthouse's
 own network use (update checks, field data) is switched off, so the benchmark works offline.
 """
 from __future__ import annotations
@@ -20,7 +20,6 @@ import http.server
 import json
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -31,21 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from scripts.browser import CHROMIUM_ARGS, NoBrowser, find_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 BUDGET = 100
-CHROME_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-]
+# Lighthouse starts its own Chromium with these; extensions would skew the scores.
+CHROME_FLAGS = [*CHROMIUM_ARGS, "--disable-extensions"]
 # GitHub Pages compresses these; images and fonts that are already compressed go as they are.
 COMPRESSIBLE = re.compile(r"^(text/|application/(javascript|json|xml|manifest\+json)|image/svg\+xml)")
 
@@ -166,14 +158,6 @@ class Result:
         return any(self.scores.get(c, 0) < BUDGET for c in CATEGORIES)
 
 
-def find_chrome() -> str | None:
-    for candidate in (os.environ.get("CHROME_PATH"), os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium",
-                      shutil.which("chromium"), shutil.which("google-chrome")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    return None
-
-
 def lighthouse(url: str, chrome: str, profile_dir: Path) -> dict:
     cmd = [
         str(LIGHTHOUSE),
@@ -276,11 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if not LIGHTHOUSE.exists():
-        print("error: Lighthouse is not installed: run `npm ci` (it is pinned in package.json)", file=sys.stderr)
+        print("error: Lighthouse is not installed: run `npm ci` (it is a pinned devDependency in package.json)",
+              file=sys.stderr)
         return 2
-    chrome = find_chrome()
-    if chrome is None:
-        print("error: no Chromium: set CHROME_PATH or install one (apt-get install chromium)", file=sys.stderr)
+    try:
+        chrome = find_chromium()
+    except NoBrowser as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
 
     with tempfile.TemporaryDirectory(prefix="pagespeed-") as tmp:

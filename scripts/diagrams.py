@@ -11,20 +11,16 @@ import hashlib
 import html
 import json
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts.errors import UsageError
+from scripts.browser import CHROMIUM_ARGS, NoBrowser, find_chromium
 from scripts.pages import Fence
 from scripts.report import Finding
 
 MERMAID_JS = Path("node_modules/mermaid/dist/mermaid.min.js")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 THEMES = {"light": "default", "dark": "dark"}
 BATCH = 40  # diagrams per round trip to the browser: keeps each message a few MB at most
 RE_LINE = re.compile(r"line (\d+)", re.I)
@@ -69,13 +65,6 @@ def diagram_key(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
 
 
-def _find_browser():
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
 class Browser:
     """One headless Chromium with Mermaid loaded, for the whole run."""
 
@@ -87,12 +76,14 @@ class Browser:
             from playwright.sync_api import sync_playwright
         except ImportError:
             raise UsageError("playwright is not installed: pip install -r requirements-dev.txt") from None
+        try:
+            exe = find_chromium()
+        except NoBrowser as e:
+            raise UsageError(f"the diagram check needs a headless browser: {e}") from None
         self._pw = sync_playwright().start()
-        exe = _find_browser()
         try:
             try:
-                self._browser = self._pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS) \
-                    if exe else self._pw.chromium.launch(args=CHROMIUM_ARGS)
+                self._browser = self._pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
             except PlaywrightError as e:
                 raise UsageError(
                     "no usable headless browser: install one with 'apt-get install -y chromium' "

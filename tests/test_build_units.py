@@ -62,3 +62,12 @@ def test_inline_svgs_replaces_rendered_diagrams_only():
 def test_missing_tool_is_a_usage_error():
     with pytest.raises(UsageError, match="no-such-linter-xyz not found"):
         tools.which("no-such-linter-xyz")
+
+
+def test_an_explicit_chromium_path_that_does_not_exist_is_reported_not_replaced(monkeypatch, tmp_path):
+    from scripts.browser import NoBrowser, find_chromium
+
+    missing = tmp_path / "no-such-chromium"
+    monkeypatch.setenv("CHROMIUM_PATH", str(missing))
+    with pytest.raises(NoBrowser, match=str(missing)):
+        find_chromium()

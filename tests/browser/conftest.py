@@ -20,22 +20,12 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from scripts.browser import CHROMIUM_ARGS, NoBrowser, find_chromium
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Everything that changes what `mkdocs build` (or scripts/build.py) writes into site/.
 BUILD_INPUTS = ["mkdocs.yml", "docs", "overrides", "examples", "scripts"]
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 # --------------------------------------------------------------------------------------------
 # The built site
@@ -217,34 +207,17 @@ def _missing(reason: str):
     pytest.skip(reason)
 
 
-def find_chromium(playwright) -> str | None:
-    env = os.environ.get("CHROMIUM_PATH")
-    if env:
-        return env if Path(env).is_file() else None
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    try:
-        own = playwright.chromium.executable_path
-    except Exception:  # Playwright raises when its browser registry has no entry
-        own = None
-    return own if own and Path(own).is_file() else None
-
-
 @pytest.fixture(scope="session")
 def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _missing("Playwright for Python is not installed (pip install -r requirements-dev.txt)")
+    try:
+        path = find_chromium()
+    except NoBrowser as e:
+        _missing(str(e))
     with sync_playwright() as playwright:
-        path = find_chromium(playwright)
-        if path is None:
-            where = f"CHROMIUM_PATH={os.environ['CHROMIUM_PATH']} does not exist" if os.environ.get("CHROMIUM_PATH") else (
-                "no Chromium found: set CHROMIUM_PATH, install Debian's chromium (apt-get install chromium) "
-                "or run `playwright install chromium`"
-            )
-            _missing(where)
         browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
