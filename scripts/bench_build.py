@@ -180,6 +180,8 @@ def generate(target: Path, pages: int) -> Path:
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     nav = "nav:\n  - index.md\n  - Generated:\n" + "".join(f"      - gen/page-{i:04d}.md\n" for i in range(pages))
     config = re.sub(r"^nav:\n(?:[ -].*\n?)*", nav, config, flags=re.M)
+    # `watch:` names the real repository's folders, which the generated site does not have.
+    config = re.sub(r"^watch:\n(?:  - .*\n)*", "", config, flags=re.M)
     (target / "mkdocs.yml").write_text(config, encoding="utf-8")
     return target / "mkdocs.yml"
 
