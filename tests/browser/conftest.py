@@ -6,21 +6,19 @@ so the 404 page's root-absolute links resolve exactly as they do when published.
 from __future__ import annotations
 
 import functools
-import http.server
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
 from scripts.browser import CHROMIUM_ARGS, NoBrowser, find_chromium
+from scripts.serve_site import serve, site_pages, site_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,22 +83,6 @@ def _build_site() -> Path:
     return site_dir
 
 
-def _site_prefix(root: Path) -> str:
-    html = (root / "index.html").read_text(encoding="utf-8")
-    match = re.search(r'<link\b[^>]*\brel="canonical"[^>]*>', html)
-    href = re.search(r'\bhref="([^"]+)"', match.group(0)) if match else None
-    path = urlsplit(href.group(1)).path if href else "/"
-    return path if path.endswith("/") else path + "/"
-
-
-def _site_pages(root: Path) -> tuple[str, ...]:
-    pages = []
-    for index in sorted(root.rglob("index.html")):
-        rel = index.parent.relative_to(root).as_posix()
-        pages.append("" if rel == "." else rel + "/")
-    return tuple(pages)
-
-
 @functools.cache
 def get_site() -> Site:
     """Build (or find) the site once; collection needs the page list before any fixture runs."""
@@ -111,7 +93,7 @@ def get_site() -> Site:
             raise pytest.UsageError(f"BROWSER_TEST_SITE={env} has no index.html")
     else:
         root = _fresh_built_site() or _build_site()
-    return Site(root=root, prefix=_site_prefix(root), pages=_site_pages(root))
+    return Site(root=root, prefix=site_prefix(root), pages=tuple(site_pages(root)))
 
 
 def pytest_unconfigure(config):
@@ -148,36 +130,6 @@ def pytest_generate_tests(metafunc):
 # --------------------------------------------------------------------------------------------
 
 
-class _SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves the site under its prefix and answers unknown paths with 404.html, like GitHub Pages."""
-
-    site: Site
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, directory=str(self.site.root), **kwargs)
-
-    def translate_path(self, path):
-        path = unquote(urlsplit(path).path)
-        if not path.startswith(self.site.prefix):
-            return str(self.site.root / "\0missing")
-        return super().translate_path("/" + path[len(self.site.prefix):])
-
-    def send_error(self, code, message=None, explain=None):
-        not_found = self.site.root / "404.html"
-        if code != 404 or not not_found.is_file():
-            return super().send_error(code, message, explain)
-        body = not_found.read_bytes()
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def log_message(self, format, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def site() -> Site:
     return get_site()
@@ -185,12 +137,8 @@ def site() -> Site:
 
 @pytest.fixture(scope="session")
 def base_url(site):
-    handler = type("Handler", (_SiteHandler,), {"site": site})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}{site.prefix}"
+    server, url = serve(site.root)
+    yield url
     server.shutdown()
     server.server_close()
 
