@@ -77,9 +77,8 @@ def test_command_line_entry_point(tmp_path, capsys):
     assert (tmp_path / "metadata.json").is_file()
 
 
-def test_requirements_are_exact_pins_and_installed():
-    from importlib.metadata import version
-
+def requirement_pins() -> dict[str, str]:
+    """The example's requirements.txt as {name: version}; every line must be an exact pin."""
     pins = {}
     for line in (EXAMPLE_DIR / "requirements.txt").read_text().splitlines():
         line = line.split("#")[0].strip()
@@ -87,6 +86,13 @@ def test_requirements_are_exact_pins_and_installed():
             name, sep, pinned = line.partition("==")
             assert sep and pinned, f"not an exact pin: {line!r}"
             pins[name.lower()] = pinned
+    return pins
+
+
+def test_requirements_are_exact_pins_and_installed():
+    from importlib.metadata import version
+
+    pins = requirement_pins()
     assert {"fastapi", "uvicorn", "pydantic", "scikit-learn", "numpy", "joblib", "pymongo"} <= set(pins)
     # The tests must run what the images run, or a green test says nothing about the images.
     assert {name: version(name) for name in pins} == pins
@@ -96,12 +102,7 @@ def test_conda_environment_pins_the_same_versions():
     # Dockerfile.conda and Dockerfile.gpu must run the libraries the tests and the pip image run.
     import yaml
 
-    requirements = {}
-    for line in (EXAMPLE_DIR / "requirements.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            name, _, pinned = line.partition("==")
-            requirements[name.lower()] = pinned
+    requirements = requirement_pins()
 
     environment = yaml.safe_load((EXAMPLE_DIR / "environment.yml").read_text())
     assert environment["channels"] == ["conda-forge"]
