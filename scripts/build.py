@@ -108,14 +108,12 @@ def run(args) -> tuple[list[Finding], Summary]:
             fences = [f for p in page_list for f in p.fences]
             buckets, mermaid = snippets.sort_fences(fences, summary, findings)
 
-            # The published pages show these renders inline (light and dark), so readers never
-            # download the 3.5 MB Mermaid script; `mkdocs serve` still renders in the browser.
-            themes = ("light", "dark")
-
             def render_diagrams():
                 start = time.perf_counter()
+                # The renders are also what the published pages show inline, so readers never
+                # download the 3.5 MB Mermaid script; `mkdocs serve` still renders in the browser.
                 result = diagrams.check(mermaid, root if (root / diagrams.MERMAID_JS).is_file() else TOOLS_ROOT,
-                                        themes, cache / "diagrams")
+                                        cache / "diagrams")
                 return result, time.perf_counter() - start
 
             diagram_future = pool.submit(render_diagrams)

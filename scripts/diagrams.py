@@ -1,8 +1,8 @@
 """Mermaid diagrams: each one is rendered by the same pinned Mermaid the site ships, in one headless Chromium.
 
 The check IS a render: a diagram that Mermaid cannot render is a finding at the line Mermaid names.
-The rendered SVGs (light theme, and dark when asked) are kept, so a post-build step can replace each
-`<pre class="mermaid"><code>…</code></pre>` in site/ with inline SVG (see `inline_svgs`) and pages need
+The rendered SVGs (one per site palette) are kept, and after the build each
+`<pre class="mermaid"><code>…</code></pre>` in site/ becomes inline SVG (see `inline_svgs`), so pages need
 not load the 3.5 MB mermaid.min.js at all.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from scripts.pages import Fence
 from scripts.report import Finding
 
 MERMAID_JS = Path("node_modules/mermaid/dist/mermaid.min.js")
+# Mermaid theme per site palette: every diagram is rendered in both and the page shows the reader's.
 THEMES = {"light": "default", "dark": "dark"}
 BATCH = 40  # diagrams per round trip to the browser: keeps each message a few MB at most
 RE_LINE = re.compile(r"line (\d+)", re.I)
@@ -102,8 +103,8 @@ class Browser:
             self.close()
             raise
 
-    def render(self, texts: list[str], themes=("light",)) -> list[Rendered]:
-        pairs = [[name, THEMES[name]] for name in themes]
+    def render(self, texts: list[str]) -> list[Rendered]:
+        pairs = [[name, theme] for name, theme in THEMES.items()]
         results = []
         for start in range(0, len(texts), BATCH):
             chunk = texts[start:start + BATCH]
@@ -129,7 +130,7 @@ def _cache_key(mermaid_hash: str, theme: str, key: str) -> str:
     return hashlib.sha256(f"{mermaid_hash}:{theme}:{key}".encode()).hexdigest()
 
 
-def render_cached(texts: dict[str, str], mermaid_js: Path, cache_dir: Path | None, themes) -> dict[str, Rendered]:
+def render_cached(texts: dict[str, str], mermaid_js: Path, cache_dir: Path | None) -> dict[str, Rendered]:
     """Renders by diagram key; results are kept in cache_dir per (Mermaid build, theme, text), so a re-run
     only starts the browser when a diagram changed."""
     mermaid_hash = hashlib.sha256(mermaid_js.read_bytes()).hexdigest() if mermaid_js.is_file() else "missing"
@@ -137,7 +138,7 @@ def render_cached(texts: dict[str, str], mermaid_js: Path, cache_dir: Path | Non
     todo: dict[str, str] = {}
     for key, text in texts.items():
         r = Rendered(key)
-        for theme in themes:
+        for theme in THEMES:
             entry = cache_dir / (_cache_key(mermaid_hash, theme, key) + ".json") if cache_dir else None
             if entry is None or not entry.is_file():
                 break
@@ -146,14 +147,14 @@ def render_cached(texts: dict[str, str], mermaid_js: Path, cache_dir: Path | Non
                 r.error, r.line = data["error"], data["line"]
                 break
             r.svgs[theme] = data["svg"]
-        if r.error or len(r.svgs) == len(themes):
+        if r.error or len(r.svgs) == len(THEMES):
             done[key] = r
         else:
             todo[key] = text
     if todo:
         browser = Browser(mermaid_js)
         try:
-            fresh = browser.render(list(todo.values()), themes)
+            fresh = browser.render(list(todo.values()))
         finally:
             browser.close()
         for r in fresh:
@@ -161,7 +162,7 @@ def render_cached(texts: dict[str, str], mermaid_js: Path, cache_dir: Path | Non
             if cache_dir is None:
                 continue
             cache_dir.mkdir(parents=True, exist_ok=True)
-            for theme in themes:
+            for theme in THEMES:
                 entry = cache_dir / (_cache_key(mermaid_hash, theme, r.key) + ".json")
                 entry.write_text(json.dumps({"error": r.error, "line": r.line, "svg": r.svgs.get(theme)}),
                                  encoding="utf-8")
@@ -170,7 +171,7 @@ def render_cached(texts: dict[str, str], mermaid_js: Path, cache_dir: Path | Non
     return done
 
 
-def check(fences: list[Fence], root: Path, themes=("light",), cache_dir: Path | None = None
+def check(fences: list[Fence], root: Path, cache_dir: Path | None = None
           ) -> tuple[list[tuple[Fence, Finding]], dict[str, Rendered]]:
     """Render every mermaid fence once per distinct text; return findings and renders by diagram key."""
     if not fences:
@@ -178,7 +179,7 @@ def check(fences: list[Fence], root: Path, themes=("light",), cache_dir: Path | 
     unique: dict[str, str] = {}
     for fence in fences:
         unique.setdefault(diagram_key(fence.text), fence.text)
-    rendered = render_cached(unique, root / MERMAID_JS, cache_dir, themes)
+    rendered = render_cached(unique, root / MERMAID_JS, cache_dir)
     hits = []
     for fence in fences:
         r = rendered[diagram_key(fence.text)]
@@ -222,7 +223,7 @@ def inline_svgs(html_text: str, rendered: dict[str, Rendered]) -> tuple[str, int
     def swap(m: re.Match) -> str:
         nonlocal count
         r = rendered.get(diagram_key(html.unescape(m.group("code"))))
-        if r is None or r.error or "light" not in r.svgs:
+        if r is None or r.error or len(r.svgs) != len(THEMES):
             return m.group(0)
         count += 1
         parts = [f'<div class="mermaid-svg mermaid-svg--{name}">{svg}</div>' for name, svg in r.svgs.items()]
