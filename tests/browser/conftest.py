@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from helpers import COUNT_DOM_READY
 from scripts.browser import CHROMIUM_ARGS, NoBrowser, find_chromium
 from scripts.serve_site import serve, site_pages, site_prefix
 
@@ -236,6 +237,7 @@ def new_context(browser):
         options.setdefault("color_scheme", "light")
         context = browser.new_context(**options)
         context.add_init_script(OPEN_SHADOW_ROOTS)
+        context.add_init_script(COUNT_DOM_READY)
         made.append(context)
         return context
 
@@ -257,3 +259,9 @@ def page(context):
 @pytest.fixture
 def watch(page, base_url):
     return PageWatch(page, base_url)
+
+
+@pytest.fixture
+def watch_factory(base_url):
+    """For a test that opens its own page (another context): watch that one."""
+    return lambda page: PageWatch(page, base_url)

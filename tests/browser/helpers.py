@@ -48,6 +48,28 @@ def use_palette(context, site, scheme: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Material's scripts
+# ---------------------------------------------------------------------------------------------
+
+# Counts DOMContentLoaded events: overrides/main.html fires a second one when Material's scripts,
+# which wait for the reader's first interaction, have run.
+COUNT_DOM_READY = """
+document.addEventListener("DOMContentLoaded", () => { window.__domReady = (window.__domReady || 0) + 1; }, true);
+"""
+
+
+def scripts_ran(page) -> bool:
+    return page.evaluate("(window.__domReady || 0) >= 2")
+
+
+def interact(page, timeout_ms: int = 15000) -> None:
+    """Move the mouse, as any reader does, and wait until Material's scripts have run."""
+    page.mouse.move(3, 3)
+    page.mouse.move(8, 8)
+    page.wait_for_function("(window.__domReady || 0) >= 2", timeout=timeout_ms)
+
+
+# ---------------------------------------------------------------------------------------------
 # Diagrams
 # ---------------------------------------------------------------------------------------------
 

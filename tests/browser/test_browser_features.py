@@ -4,7 +4,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from helpers import SCHEMES, diagram_problems, expected_diagrams, use_palette
+from helpers import SCHEMES, diagram_problems, expected_diagrams, interact, scripts_ran, use_palette
 
 # A query a reader would type, and the page that must answer it.
 SEARCHES = {
@@ -66,8 +66,11 @@ def toggle_palette(page, wanted: str) -> None:
     """Click the header's palette toggle, as a reader does, until the page shows the wanted scheme.
 
     The toggle cycles through the configured palettes (system, light, dark), so it may take two clicks;
-    the choice counts as made once Material has stored it.
+    the choice counts as made once Material has stored it. Material shows the toggle once its scripts
+    run, on the reader's first interaction: moving the mouse towards the button is that interaction.
     """
+    if not scripts_ran(page):
+        interact(page)
     for _ in range(4):
         if current_scheme(page) == wanted and page.evaluate("Object.keys(localStorage).some(k => k.endsWith('__palette'))"):
             return
@@ -79,6 +82,7 @@ def toggle_palette(page, wanted: str) -> None:
 def test_search_finds_the_right_page(query, expected, site, base_url, page, watch):
     assert expected in site.pages, f"the page search should find, /{expected}, is not in the site"
     page.goto(base_url, wait_until="load")
+    interact(page)  # Material shows the search box once its scripts run
     box = page.locator("input.md-search__input")
     box.click()
     # Material searches on key events, so type as a reader does (fill() would set the value silently).
@@ -107,4 +111,60 @@ def test_palette_toggle_is_remembered(site, base_url, page, watch):
     toggle_palette(page, "default")
     page.reload(wait_until="load")
     assert current_scheme(page) == "default", "the light palette was forgotten on reload"
+    assert not watch.problems(), watch.problems()
+
+
+# Layout-shift entries are only handed to an observer; `buffered` replays those since navigation.
+LAYOUT_SHIFT = """
+() => new Promise(resolve => {
+  new PerformanceObserver(list => resolve(list.getEntries().reduce((sum, e) => sum + e.value, 0)))
+    .observe({ type: "layout-shift", buffered: true });
+  setTimeout(() => resolve(0), 500);  // no entry at all: nothing moved
+})
+"""
+
+
+def _code_page(site) -> str:
+    return next(p for p in site.pages if "<pre" in site.file_for(p).read_text(encoding="utf-8") and p)
+
+
+def _copy_buttons(page) -> int:
+    return page.evaluate("document.querySelectorAll('nav.md-code__nav [data-md-type=copy], button.md-clipboard').length")
+
+
+@pytest.mark.parametrize("how", ["pointer", "keyboard", "touch"])
+def test_material_scripts_wait_for_the_reader(how, site, base_url, new_context, watch_factory):
+    """Material's bundle is not fetched at load; a reader's first pointer, key or touch runs it."""
+    # Touch events need a phone-like context, as a reader's phone is.
+    phone = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True}
+    context = new_context(**phone) if how == "touch" else new_context()
+    page = context.new_page()
+    watch = watch_factory(page)
+    scripts = []
+    page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
+    page.goto(base_url + _code_page(site), wait_until="load")
+    page.wait_for_timeout(500)
+    assert not scripts, f"scripts fetched before any interaction: {scripts}"
+    assert _copy_buttons(page) == 0, "copy buttons before Material's scripts ran"
+    if how == "pointer":
+        page.mouse.move(10, 10)
+    elif how == "keyboard":
+        page.keyboard.press("Tab")
+    else:
+        page.touchscreen.tap(200, 300)
+    page.wait_for_function("(window.__domReady || 0) >= 2", timeout=15000)
+    page.wait_for_function("document.querySelectorAll('nav.md-code__nav').length > 0", timeout=15000)
+    page.wait_for_timeout(300)
+    # What the scripts add (search box, palette toggle, copy buttons) must not push the text around.
+    shift = page.evaluate(LAYOUT_SHIFT)
+    assert shift < 0.01, f"running Material's scripts shifted the layout by {shift:.3f} (CLS units)"
+    assert any("/bundle." in url for url in scripts), f"Material's bundle was not fetched: {scripts}"
+    assert len(scripts) == len(set(scripts)), f"a script was fetched twice: {scripts}"
+    assert not watch.problems(), watch.problems()
+
+
+def test_search_link_runs_material_at_once(site, base_url, page, watch):
+    """A search link (?q=, as the 404 page's form sends) shows results with no interaction."""
+    page.goto(base_url + "?q=volume", wait_until="load")
+    page.locator("li.md-search-result__item").first.wait_for(timeout=15000)
     assert not watch.problems(), watch.problems()
