@@ -1,9 +1,12 @@
 """Mermaid diagrams: each one is rendered by the same pinned Mermaid the site ships, in one headless Chromium.
 
 The check IS a render: a diagram that Mermaid cannot render is a finding at the line Mermaid names.
-The rendered SVGs (one per site palette) are kept, and after the build each
-`<pre class="mermaid"><code>…</code></pre>` in site/ becomes inline SVG (see `inline_svgs`), so pages need
-not load the 3.5 MB mermaid.min.js at all.
+The rendered SVG is kept, and after the build each `<pre class="mermaid"><code>…</code></pre>` in site/
+becomes inline SVG (see `inline_svgs`), so pages need not load the 3.5 MB mermaid.min.js at all.
+
+Each diagram is rendered once, in Mermaid's light theme; the site's dark palette shows the same SVG
+through a colour-inverting CSS filter (docs/assets/stylesheets/extra.css). A second render in Mermaid's
+dark theme looked almost the same and doubled both the render time and the SVG bytes on every page.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import html
 import json
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.errors import UsageError
@@ -21,31 +24,25 @@ from scripts.pages import Fence
 from scripts.report import Finding
 
 MERMAID_JS = Path("node_modules/mermaid/dist/mermaid.min.js")
-# Mermaid theme per site palette: every diagram is rendered in both and the page shows the reader's.
-THEMES = {"light": "default", "dark": "dark"}
+THEME = "default"  # Mermaid's light theme; extra.css inverts it for the dark palette
 BATCH = 40  # diagrams per round trip to the browser: keeps each message a few MB at most
 RE_LINE = re.compile(r"line (\d+)", re.I)
 
-# Runs in the page. Each diagram is rendered once per theme; errors are returned, not thrown.
+# Runs in the page. Errors are returned, not thrown.
 _RENDER_JS = """
-async ([items, themes]) => {
+async ([items, theme]) => {
+  mermaid.initialize({startOnLoad: false, theme: theme, securityLevel: 'strict'});
   const out = [];
   for (const item of items) {
-    const result = {svgs: {}, error: null, line: null};
-    for (const [name, theme] of themes) {
-      try {
-        mermaid.initialize({startOnLoad: false, theme: theme, securityLevel: 'strict'});
-        const {svg} = await mermaid.render(item.id + '-' + name, item.text);
-        result.svgs[name] = svg;
-      } catch (e) {
-        const msg = String((e && e.message) || e);
-        result.error = msg;
-        const h = e && e.hash;
-        if (h && h.loc && h.loc.first_line) result.line = h.loc.first_line;
-        else if (h && typeof h.line === 'number') result.line = h.line + 1;
-        document.querySelectorAll('[id^="' + item.id + '-"], [id^="d' + item.id + '-"]').forEach(n => n.remove());
-        break;
-      }
+    const result = {svg: null, error: null, line: null};
+    try {
+      result.svg = (await mermaid.render(item.id, item.text)).svg;
+    } catch (e) {
+      result.error = String((e && e.message) || e);
+      const h = e && e.hash;
+      if (h && h.loc && h.loc.first_line) result.line = h.loc.first_line;
+      else if (h && typeof h.line === 'number') result.line = h.line + 1;
+      document.querySelectorAll('[id="' + item.id + '"], [id="d' + item.id + '"]').forEach(n => n.remove());
     }
     out.push(result);
   }
@@ -57,7 +54,7 @@ async ([items, themes]) => {
 @dataclass
 class Rendered:
     key: str  # sha256 of the diagram text: the same text renders to the same SVG
-    svgs: dict[str, str] = field(default_factory=dict)  # theme name -> SVG text
+    svg: str | None = None
     error: str | None = None
     line: int | None = None
 
@@ -104,15 +101,14 @@ class Browser:
             raise
 
     def render(self, texts: list[str]) -> list[Rendered]:
-        pairs = [[name, theme] for name, theme in THEMES.items()]
         results = []
         for start in range(0, len(texts), BATCH):
             chunk = texts[start:start + BATCH]
             # Ids from the diagram's own hash: stable across runs and cache hits, distinct per diagram.
             items = [{"id": "m" + diagram_key(t)[:16], "text": t} for t in chunk]
-            raw = self._page.evaluate(_RENDER_JS, [items, pairs])
+            raw = self._page.evaluate(_RENDER_JS, [items, THEME])
             for text, r in zip(chunk, raw):
-                results.append(Rendered(diagram_key(text), r["svgs"], r["error"], r["line"]))
+                results.append(Rendered(diagram_key(text), r["svg"], r["error"], r["line"]))
         return results
 
     def close(self):
@@ -126,8 +122,8 @@ class Browser:
             self._dir.cleanup()
 
 
-def _cache_key(mermaid_hash: str, theme: str, key: str) -> str:
-    return hashlib.sha256(f"{mermaid_hash}:{theme}:{key}".encode()).hexdigest()
+def _cache_entry(cache_dir: Path, mermaid_hash: str, key: str) -> Path:
+    return cache_dir / (hashlib.sha256(f"{mermaid_hash}:{THEME}:{key}".encode()).hexdigest() + ".json")
 
 
 def render_cached(texts: dict[str, str], mermaid_js: Path, cache_dir: Path | None) -> dict[str, Rendered]:
@@ -137,18 +133,10 @@ def render_cached(texts: dict[str, str], mermaid_js: Path, cache_dir: Path | Non
     done: dict[str, Rendered] = {}
     todo: dict[str, str] = {}
     for key, text in texts.items():
-        r = Rendered(key)
-        for theme in THEMES:
-            entry = cache_dir / (_cache_key(mermaid_hash, theme, key) + ".json") if cache_dir else None
-            if entry is None or not entry.is_file():
-                break
+        entry = _cache_entry(cache_dir, mermaid_hash, key) if cache_dir else None
+        if entry is not None and entry.is_file():
             data = json.loads(entry.read_text(encoding="utf-8"))
-            if data["error"]:
-                r.error, r.line = data["error"], data["line"]
-                break
-            r.svgs[theme] = data["svg"]
-        if r.error or len(r.svgs) == len(THEMES):
-            done[key] = r
+            done[key] = Rendered(key, data["svg"], data["error"], data["line"])
         else:
             todo[key] = text
     if todo:
@@ -159,15 +147,10 @@ def render_cached(texts: dict[str, str], mermaid_js: Path, cache_dir: Path | Non
             browser.close()
         for r in fresh:
             done[r.key] = r
-            if cache_dir is None:
-                continue
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            for theme in THEMES:
-                entry = cache_dir / (_cache_key(mermaid_hash, theme, r.key) + ".json")
-                entry.write_text(json.dumps({"error": r.error, "line": r.line, "svg": r.svgs.get(theme)}),
-                                 encoding="utf-8")
-                if r.error:
-                    break
+            if cache_dir is not None:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                _cache_entry(cache_dir, mermaid_hash, r.key).write_text(
+                    json.dumps({"error": r.error, "line": r.line, "svg": r.svg}), encoding="utf-8")
     return done
 
 
@@ -214,7 +197,7 @@ RE_PRE = re.compile(r'<pre class="mermaid"><code>(?P<code>.*?)</code></pre>', re
 
 
 def inline_svgs(html_text: str, rendered: dict[str, Rendered]) -> tuple[str, int]:
-    """Replace each Mermaid `<pre>` whose text was rendered with its light and dark SVG; return (html, count).
+    """Replace each Mermaid `<pre>` whose text was rendered with its SVG; return (html, count).
 
     A diagram with no render (or a failed one) is left as it is, so the page still works with mermaid.min.js.
     """
@@ -223,13 +206,11 @@ def inline_svgs(html_text: str, rendered: dict[str, Rendered]) -> tuple[str, int
     def swap(m: re.Match) -> str:
         nonlocal count
         r = rendered.get(diagram_key(html.unescape(m.group("code"))))
-        if r is None or r.error or len(r.svgs) != len(THEMES):
+        if r is None or r.error or not r.svg:
             return m.group(0)
         count += 1
-        parts = [f'<div class="mermaid-svg mermaid-svg--{name}">{svg}</div>' for name, svg in r.svgs.items()]
-        return '<div class="mermaid-rendered">' + "".join(parts) + "</div>"
+        return f'<div class="mermaid-rendered">{r.svg}</div>'
 
-    # extra.css shows the render that matches the reader's palette.
     out = RE_PRE.sub(swap, html_text)
     if count and 'class="mermaid"' not in out:
         # Every diagram is inline SVG now: the page no longer needs the 3.5 MB renderer.

@@ -52,10 +52,10 @@ def test_inline_svgs_replaces_rendered_diagrams_only():
     good, bad = "flowchart LR\n  A --> B\n", "flowchart LR\n  A --> B{\n"
     html = (f'<pre class="mermaid"><code>{good.replace(">", "&gt;")}</code></pre>'
             f'<pre class="mermaid"><code>{bad}</code></pre>')
-    rendered = {diagram_key(good): Rendered(diagram_key(good), {"light": "<svg>L</svg>", "dark": "<svg>D</svg>"}),
-                diagram_key(bad): Rendered(diagram_key(bad), {}, "Parse error", 2)}
+    rendered = {diagram_key(good): Rendered(diagram_key(good), "<svg>G</svg>"),
+                diagram_key(bad): Rendered(diagram_key(bad), None, "Parse error", 2)}
     out, count = inline_svgs(html, rendered)
-    assert count == 1 and "<svg>L</svg>" in out and "<svg>D</svg>" in out
+    assert count == 1 and '<div class="mermaid-rendered"><svg>G</svg></div>' in out
     assert '<pre class="mermaid"><code>flowchart LR\n  A --> B{' in out
 
 

@@ -75,13 +75,12 @@ def interact(page, timeout_ms: int = 15000) -> None:
 
 # Runtime diagrams: Material replaces each <pre class="mermaid"> with a <div class="mermaid"> whose
 # shadow root holds the SVG. Build-time diagrams (scripts/diagrams.py, inline_svgs): a
-# <div class="mermaid-rendered"> holding a light and a dark SVG, of which CSS shows the one for the
-# reader's palette.
+# <div class="mermaid-rendered"> holding the SVG in Mermaid's light theme, which extra.css inverts
+# in the dark palette.
 _COUNT_PATTERNS = (
     re.compile(r'<pre\b[^>]*\bclass="[^"]*\bmermaid\b'),
     re.compile(r'<div\b[^>]*\bclass="[^"]*\bmermaid-rendered\b'),
 )
-VARIANT_SCHEMES = {"mermaid-svg--light": "default", "mermaid-svg--dark": "slate"}
 
 
 def expected_diagrams(site, page_url: str) -> int:
@@ -105,7 +104,7 @@ _DIAGRAMS_JS = """
       id: svg.id,
       error: svg.getAttribute("aria-roledescription") === "error" || /Syntax error in text/.test(svg.textContent),
       shown: box.width > 0 && box.height > 0 && getComputedStyle(svg).visibility !== "hidden",
-      variant: [...(svg.closest(".mermaid-svg")?.classList ?? [])].find(c => c.startsWith("mermaid-svg--")) ?? null,
+      inverted: getComputedStyle(svg).filter.includes("invert("),
       name: text(root, svg.getAttribute("aria-labelledby")) || (title ? title.textContent.trim() : "") || (svg.getAttribute("aria-label") || ""),
       description: text(root, svg.getAttribute("aria-describedby")) || (desc ? desc.textContent.trim() : ""),
     };
@@ -163,8 +162,9 @@ def diagram_problems(page, expected: int, scheme: str) -> list[str]:
         label = d["id"] or "(no id)"
         if d["error"]:
             problems.append(f"diagram {label} is Mermaid's error diagram")
-        if d["variant"] is not None and VARIANT_SCHEMES.get(d["variant"]) != scheme:
-            problems.append(f"diagram {label}: the {d['variant']} variant is shown in the {scheme} palette")
+        if d["kind"] == "prerendered" and d["inverted"] != (scheme == "slate"):
+            how = "inverted" if d["inverted"] else "not inverted"
+            problems.append(f"diagram {label} is {how} in the {scheme} palette (extra.css inverts it in slate only)")
         if not d["name"]:
             problems.append(f"diagram {label} has no accessible title (add accTitle:)")
         if not d["description"]:
