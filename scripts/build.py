@@ -83,24 +83,29 @@ def run(args) -> tuple[list[Finding], Summary]:
     timer = Timer(summary)
     findings: list[Finding] = []
     config_path = Path(args.config).resolve()
-    with timer.stage("config"):
-        config = load_config(config_path, args.site_dir)
-        project = pages.project_from_config(config)
-        from mkdocs.structure.files import get_files
-
-        src_uris = [f.src_uri for f in get_files(config).documentation_pages()]
-    root = project.root
-    site_dir = Path(config.site_dir).resolve()
-    site_rel = project.rel(site_dir)
-    config_rel = project.rel(config_path)
-    cache = root / ".cache"
+    if not config_path.is_file():
+        raise UsageError(f"config file not found: {args.config}")
 
     with tempfile.TemporaryDirectory(prefix="build-check-") as tmp_name, ThreadPoolExecutor(max_workers=4) as pool:
         tmp = Path(tmp_name)
         build_out = tmp / "mkdocs-result.json"
+        # The build is the longest stage: start it first, on its own core, before this process reads
+        # the config itself.
         build_start = time.perf_counter()
-        build_proc = links.start_build(config_path, site_dir, build_out, root)
+        site_arg = str(Path(args.site_dir).resolve()) if args.site_dir else None  # the child runs elsewhere
+        build_proc = links.start_build(config_path, site_arg, build_out, config_path.parent)
         try:
+            with timer.stage("config"):
+                config = load_config(config_path, args.site_dir)
+                project = pages.project_from_config(config)
+                from mkdocs.structure.files import get_files
+
+                src_uris = [f.src_uri for f in get_files(config).documentation_pages()]
+            root = project.root
+            site_dir = Path(config.site_dir).resolve()
+            site_rel = project.rel(site_dir)
+            config_rel = project.rel(config_path)
+            cache = root / ".cache"
             with timer.stage("pages"):
                 page_list = pages.read_pages(project, src_uris, findings)
             by_uri = {p.src_uri: p for p in page_list}
@@ -121,9 +126,9 @@ def run(args) -> tuple[list[Finding], Summary]:
                 hits = snippets.check_buckets(Context(root, tmp), buckets, pool)
             (diagram_hits, rendered), seconds = diagram_future.result()
             summary.stages["diagrams"] = seconds
-        finally:
-            if build_proc.poll() is None and sys.exc_info()[0] is not None:
-                build_proc.kill()
+        except BaseException:
+            build_proc.kill()  # a bad config or an interrupt: don't leave the build writing site/
+            raise
         for fam, fam_fences in buckets.items():
             snippets.tally_results(fam_fences, [h for h in hits if h[0] in fam_fences], summary)
         snippets.tally_results(mermaid, diagram_hits, summary)

@@ -193,13 +193,13 @@ def source_line(text: str, parsed_line: int) -> int:
     return parsed_line
 
 
-RE_PRE = re.compile(r'<pre class="mermaid"><code>(?P<code>.*?)</code></pre>', re.S)
+RE_PRE = re.compile(r'<pre\s+class="mermaid"><code>(?P<code>.*?)</code></pre>', re.S)
 
 
 def inline_svgs(html_text: str, rendered: dict[str, Rendered]) -> tuple[str, int]:
     """Replace each Mermaid `<pre>` whose text was rendered with its SVG; return (html, count).
 
-    A diagram with no render (or a failed one) is left as it is, so the page still works with mermaid.min.js.
+    A diagram with no render (a failed one, which is also a finding) is left as it is.
     """
     count = 0
 
@@ -211,11 +211,4 @@ def inline_svgs(html_text: str, rendered: dict[str, Rendered]) -> tuple[str, int
         count += 1
         return f'<div class="mermaid-rendered">{r.svg}</div>'
 
-    out = RE_PRE.sub(swap, html_text)
-    if count and 'class="mermaid"' not in out:
-        # Every diagram is inline SVG now: the page no longer needs the 3.5 MB renderer.
-        out = RE_MERMAID_SCRIPT.sub("", out)
-    return out, count
-
-
-RE_MERMAID_SCRIPT = re.compile(r'<script src="[^"]*mermaid(?:\.min)?\.js"></script>')
+    return RE_PRE.sub(swap, html_text), count

@@ -51,11 +51,19 @@ def _build_child(config_file: str, site_dir: str, out: str) -> int:
         from mkdocs.commands.build import build
         from mkdocs.config import load_config
 
-        config = load_config(config_file=config_file, site_dir=site_dir, strict=False)
+        config = load_config(config_file=config_file, site_dir=site_dir or None, strict=False)
         # Missing includes are reported by scripts/pages.py with their line; the build goes on without them.
         snippets = config.mdx_configs.get("pymdownx.snippets")
         if snippets is not None:
             snippets["check_paths"] = False
+        # mermaid2 re-parses and re-serialises every diagram page with BeautifulSoup (half of this site's
+        # build time) only to add the script that draws diagrams in the browser. The pages this build
+        # publishes carry each diagram as inline SVG instead (scripts/diagrams.py), so that pass is left
+        # out here; `mkdocs serve` and a plain `mkdocs build` keep it.
+        mermaid2 = config.plugins.get("mermaid2")
+        if mermaid2 is not None:
+            config.plugins.events["post_page"] = [
+                m for m in config.plugins.events["post_page"] if getattr(m, "__self__", None) is not mermaid2]
         pages = result["pages"]
 
         class Record:
@@ -71,13 +79,14 @@ def _build_child(config_file: str, site_dir: str, out: str) -> int:
     return 0
 
 
-def start_build(config_file: Path, site_dir: Path, out: Path, cwd: Path) -> subprocess.Popen:
+def start_build(config_file: Path, site_dir: str | None, out: Path, cwd: Path) -> subprocess.Popen:
+    """Start the build in a child process; site_dir None means the config's own site_dir."""
     # cwd is the project (pymdownx resolves include paths against it); scripts/ may live elsewhere.
     tools_root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1",
                PYTHONPATH=os.pathsep.join(filter(None, [tools_root, os.environ.get("PYTHONPATH")])))
     return subprocess.Popen(
-        [sys.executable, "-m", "scripts.links", "build", str(config_file), str(site_dir), str(out)],
+        [sys.executable, "-m", "scripts.links", "build", str(config_file), site_dir or "", str(out)],
         cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 

@@ -1,6 +1,7 @@
 """The real site passes every offline check, and both ways of starting the script work."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -12,6 +13,13 @@ def test_real_site_is_clean(tmp_path):
     findings = "\n".join(f"{f['path']}:{f['line']}: {f['check']}: {f['message']}" for f in data["findings"])
     assert proc.returncode == 0, f"the site has findings:\n{findings}\n{proc.stderr}"
     assert data["summary"]["pages"] > 0
+    # What is published draws every diagram as inline SVG and never loads Mermaid.
+    pages = list((tmp_path / "site").rglob("*.html"))
+    assert sum(p.read_text(encoding="utf-8").count('class="mermaid-rendered"') for p in pages) > 0
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert 'class="mermaid"' not in text, f"{page}: a diagram left for the browser to draw"
+        assert not re.search(r"<script[^>]*mermaid", text), f"{page}: loads Mermaid"
 
 
 def test_runs_as_module_and_as_script():
