@@ -20,6 +20,8 @@ def test_real_site_is_clean(tmp_path):
         text = page.read_text(encoding="utf-8")
         assert 'class="mermaid"' not in text, f"{page}: a diagram left for the browser to draw"
         assert not re.search(r"<script[^>]*mermaid", text), f"{page}: loads Mermaid"
+        # Crawlers (and readers without the scripts yet) cannot follow a javascript: link.
+        assert 'href="javascript:' not in text, f"{page}: a javascript: link"
 
 
 def test_runs_as_module_and_as_script():

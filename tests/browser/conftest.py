@@ -144,6 +144,17 @@ def base_url(site):
     server.server_close()
 
 
+@pytest.fixture(scope="session")
+def plain_build():
+    """A plain `mkdocs build`, which renders what `mkdocs serve` shows writers: diagrams drawn by
+    mermaid2 and Material in the browser rather than inlined by scripts/build.py. (Site, its URL)."""
+    root = _build_site()
+    server, url = serve(root)
+    yield Site(root=root, prefix=site_prefix(root), pages=tuple(site_pages(root))), url
+    server.shutdown()
+    server.server_close()
+
+
 # --------------------------------------------------------------------------------------------
 # The browser
 # --------------------------------------------------------------------------------------------
@@ -263,5 +274,5 @@ def watch(page, base_url):
 
 @pytest.fixture
 def watch_factory(base_url):
-    """For a test that opens its own page (another context): watch that one."""
-    return lambda page: PageWatch(page, base_url)
+    """For a test that opens its own page (another context, or another site): watch that one."""
+    return lambda page, url=base_url: PageWatch(page, url)

@@ -125,7 +125,9 @@ LAYOUT_SHIFT = """
 
 
 def _code_page(site) -> str:
-    return next(p for p in site.pages if "<pre" in site.file_for(p).read_text(encoding="utf-8") and p)
+    """A page with code and no diagram (a diagram left for the browser to draw runs the scripts at load)."""
+    return next(p for p in site.pages
+                if p and "<pre" in site.file_for(p).read_text(encoding="utf-8") and not expected_diagrams(site, p))
 
 
 def _copy_buttons(page) -> int:
@@ -168,3 +170,13 @@ def test_search_link_runs_material_at_once(site, base_url, page, watch):
     page.goto(base_url + "?q=volume", wait_until="load")
     page.locator("li.md-search-result__item").first.wait_for(timeout=15000)
     assert not watch.problems(), watch.problems()
+
+
+def test_writers_preview_draws_diagrams_in_the_browser(plain_build, page, watch_factory):
+    """What `mkdocs serve` shows: Mermaid (the local copy, never a CDN) draws every diagram at load."""
+    plain_site, url = plain_build
+    diagram_page = next(p for p in plain_site.pages if expected_diagrams(plain_site, p))
+    watch = watch_factory(page, url)
+    page.goto(url + diagram_page, wait_until="load")
+    problems = diagram_problems(page, expected_diagrams(plain_site, diagram_page), "default") + watch.problems()
+    assert not problems, f"/{diagram_page} (plain build):\n  " + "\n  ".join(problems)
