@@ -48,8 +48,6 @@ def parse_args(argv):
 
 
 def load_config(path: Path, site_dir: str | None):
-    if not path.is_file():
-        raise UsageError(f"config file not found: {path}")
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     import logging
 

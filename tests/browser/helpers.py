@@ -58,15 +58,22 @@ document.addEventListener("DOMContentLoaded", () => { window.__domReady = (windo
 """
 
 
+_SCRIPTS_RAN = "(window.__domReady || 0) >= 2"
+
+
 def scripts_ran(page) -> bool:
-    return page.evaluate("(window.__domReady || 0) >= 2")
+    return page.evaluate(_SCRIPTS_RAN)
 
 
-def interact(page, timeout_ms: int = 15000) -> None:
+def wait_for_scripts(page, timeout_ms: int = 15000) -> None:
+    page.wait_for_function(_SCRIPTS_RAN, timeout=timeout_ms)
+
+
+def interact(page) -> None:
     """Move the mouse, as any reader does, and wait until Material's scripts have run."""
     page.mouse.move(3, 3)
     page.mouse.move(8, 8)
-    page.wait_for_function("(window.__domReady || 0) >= 2", timeout=timeout_ms)
+    wait_for_scripts(page)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from helpers import SCHEMES, diagram_problems, expected_diagrams, interact, scripts_ran, use_palette
+from helpers import (SCHEMES, diagram_problems, expected_diagrams, interact, scripts_ran, use_palette,
+                     wait_for_scripts)
 
 # A query a reader would type, and the page that must answer it.
 SEARCHES = {
@@ -154,7 +155,7 @@ def test_material_scripts_wait_for_the_reader(how, site, base_url, new_context, 
         page.keyboard.press("Tab")
     else:
         page.touchscreen.tap(200, 300)
-    page.wait_for_function("(window.__domReady || 0) >= 2", timeout=15000)
+    wait_for_scripts(page)
     page.wait_for_function("document.querySelectorAll('nav.md-code__nav').length > 0", timeout=15000)
     page.wait_for_timeout(300)
     # What the scripts add (search box, palette toggle, copy buttons) must not push the text around.
