@@ -51,3 +51,20 @@ def test_every_action_is_pinned_to_a_commit(workflow):
         ref = match.group(1).rpartition("@")[2]
         assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{workflow.name}:{number}: pin {match.group(1)} to a full commit SHA"
         assert re.search(r"#\s*v\d", match.group(2)), f"{workflow.name}:{number}: add the version as a comment"
+
+
+def _repository_and_tag(reference: str) -> str:
+    return reference.partition("@")[0]
+
+
+def test_ci_mongo_service_matches_compose():
+    # Dependabot updates compose.yaml but not images in workflow files (dependabot-core#5819): when it bumps
+    # MongoDB in compose.yaml, this fails on its pull request until the CI service is bumped with it.
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "example-images.yml").read_text())
+    compose = yaml.safe_load((ROOT / "examples" / "ml-service" / "compose.yaml").read_text())
+    ci_image = workflow["jobs"]["mongo-tests"]["services"]["mongo"]["image"]
+    compose_image = compose["services"]["mongo"]["image"]
+    assert _repository_and_tag(ci_image) == _repository_and_tag(compose_image)
+    assert re.search(r"@sha256:[0-9a-f]{64}$", ci_image), "pin the CI mongo service by digest"
