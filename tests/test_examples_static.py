@@ -75,6 +75,7 @@ LLM_EXAMPLE_FILES = {
     "examples/llm/compose.yaml": "compose",
     "examples/llm/compose.vllm.yaml": "compose",
     "examples/llm/k8s/vllm.yaml": "kubernetes",
+    "examples/gpu-sharing/k8s/time-slicing-config.yaml": "kubernetes",
 }
 
 
