@@ -67,3 +67,19 @@ def test_there_is_something_to_check():
     kinds = {expected_kind(p) for p in YAML_FILES}
     assert DOCKERFILES, "no Dockerfile under examples/"
     assert {"compose", "kubernetes", "workflow"} <= kinds, kinds
+
+
+# The LLM example's files, by the kind each must be checked as (issue 11): a file that moved or stopped
+# reading as its kind would otherwise drop out of the parametrized checks above without a failure.
+LLM_EXAMPLE_FILES = {
+    "examples/llm/compose.yaml": "compose",
+    "examples/llm/compose.vllm.yaml": "compose",
+    "examples/llm/k8s/vllm.yaml": "kubernetes",
+    "examples/gpu-sharing/k8s/time-slicing-config.yaml": "kubernetes",
+}
+
+
+def test_llm_example_files_are_checked_as_their_kind():
+    checked = {p.relative_to(ROOT).as_posix(): expected_kind(p) for p in YAML_FILES}
+    assert {rel: checked.get(rel) for rel in LLM_EXAMPLE_FILES} == LLM_EXAMPLE_FILES
+    assert ROOT / "examples" / "llm" / "Dockerfile" in DOCKERFILES
