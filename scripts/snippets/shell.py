@@ -1,4 +1,8 @@
-"""bash / sh / shell fences and the commands in console fences: shellcheck, one process for all of them."""
+"""bash / sh / zsh / shell fences and the commands in console fences: shellcheck, one process for all of them.
+
+Pygments highlights `sh`, `zsh`, `ksh` and `shell` with its Bash lexer, and readers paste them into bash or
+zsh, so they are checked as bash unless the block starts with its own `#!` line.
+"""
 from __future__ import annotations
 
 import json
@@ -7,12 +11,23 @@ import re
 from scripts import tools
 from scripts.snippets.base import Context
 
-LANGUAGES = {"bash", "sh", "shell", "console"}
-PROMPT = re.compile(r"^\s*\$(?: |$)")
+LEXERS = {"bash", "console"}  # Pygments: bash, sh, zsh, ksh, shell; console, shell-session
+# `$ `, also after a virtualenv name or a user@host:dir part: `(.venv) $ `, `me@box:~/app$ `.
+PROMPT = re.compile(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::[^\s$]*)?\s*)?\$(?: |$)")
+# Placeholders a reader replaces: `<my_project_id>`, `<image>:<tag>`, `{container_name}`. Shellcheck reads
+# them as redirections or braces; they are checked as words of the same length, so columns hold.
+PLACEHOLDER = re.compile(r"(?<![<$\w])<(?P<angle>[A-Za-z][\w.:/-]*)>(?!>)|(?<![$\w])\{(?P<brace>[A-Za-z_][\w.-]*)\}")
 # SC1091: shellcheck cannot follow a sourced file that is not on disk, which says nothing about the snippet.
 EXCLUDE = "SC1091"
-# At an interactive prompt a failed `cd` is seen at once; `|| exit` would close the reader's terminal.
-CONSOLE_IGNORE = {2164}
+# A failed `cd` in a snippet is seen at once; `|| exit` would close the reader's terminal.
+IGNORE = {2164}
+# One syntax error makes shellcheck report these three together ("Couldn't parse this …", "Fix any mentioned
+# problems", "The mentioned syntax error was in …"): one finding, SC1073's, which says what it could not parse.
+PARSE_CASCADE = {1073: 0, 1072: 1, 1009: 2}
+
+
+def words_for_placeholders(line: str) -> str:
+    return PLACEHOLDER.sub(lambda m: "_" + (m.group("angle") or m.group("brace")) + "_", line)
 
 
 def console_commands(body: list[str]) -> list[str]:
@@ -21,8 +36,8 @@ def console_commands(body: list[str]) -> list[str]:
     for line in body:
         if continued:
             out.append(re.sub(r"^\s*> ?", "", line))
-        elif PROMPT.match(line):
-            out.append(PROMPT.sub("", line, count=1))
+        elif m := PROMPT.match(line):
+            out.append(line[m.end():])
         else:
             out.append("")
             continue
@@ -31,14 +46,30 @@ def console_commands(body: list[str]) -> list[str]:
 
 
 def _render(fence):
-    shebang = "#!/bin/sh" if fence.lang == "sh" else "#!/bin/bash"
-    body = console_commands(fence.body) if fence.lang == "console" else fence.body
-    return shebang + "\n" + "\n".join(body) + "\n", 1
+    body = console_commands(fence.body) if fence.key == "console" else list(fence.body)
+    body = [words_for_placeholders(line) for line in body]
+    if fence.key != "console" and body and body[0].startswith("#!"):
+        return "\n".join(body) + "\n", 0
+    return "#!/bin/bash\n" + "\n".join(body) + "\n", 1
+
+
+def _fold_cascade(results):
+    """Keep one finding per fence for a syntax error: SC1073, not its SC1072/SC1009 echoes."""
+    out, parse = [], {}
+    for r in results:
+        if r["code"] in PARSE_CASCADE:
+            parse.setdefault(r["file"], []).append(r)
+        else:
+            out.append(r)
+    for group in parse.values():
+        first = min(group, key=lambda r: PARSE_CASCADE[r["code"]])
+        out.append(dict(first, message=first["message"].rstrip(".") + "; shellcheck checks no further until it parses"))
+    return out
 
 
 def check(ctx: Context, fences) -> None:
     for fence in fences:
-        if fence.lang == "console" and not any(PROMPT.match(line) for line in fence.body):
+        if fence.key == "console" and not any(PROMPT.match(line) for line in fence.body):
             ctx.report(fence, 0, "console-no-prompt",
                        "console fence has no '$ ' command line: use `text` for output, `bash` for a script")
     if not fences:
@@ -51,9 +82,9 @@ def check(ctx: Context, fences) -> None:
         results = json.loads(proc.stdout or "{}").get("comments", [])
     except json.JSONDecodeError:
         raise tools.UsageError(f"shellcheck failed: {(proc.stderr or proc.stdout).strip()[:300]}") from None
-    for r in results:
-        fence, offset = files[r["file"]]
-        if fence.lang == "console" and r["code"] in CONSOLE_IGNORE:
+    for r in _fold_cascade(results):
+        if r["code"] in IGNORE:
             continue
-        check_id = "console-shellcheck" if fence.lang == "console" else "shell-shellcheck"
+        fence, offset = files[r["file"]]
+        check_id = "console-shellcheck" if fence.key == "console" else "shell-shellcheck"
         ctx.report(fence, r["line"] - offset, check_id, f"SC{r['code']} ({r['level']}) {r['message']}")
