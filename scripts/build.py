@@ -154,7 +154,8 @@ def run(args) -> tuple[list[Finding], Summary]:
 
             lychee_future = pool.submit(lychee_stage)
             with timer.stage("html hosts"):
-                findings += offsite.check_site(site_dir, site_rel, dest_to_src, by_uri)
+                offsite_findings = offsite.check_site(site_dir, site_rel, dest_to_src, by_uri)
+                findings += offsite_findings
             report, seconds = lychee_future.result()
             summary.stages["lychee"] = seconds
             ly_findings, summary.links_checked, skipped = links.lychee_findings(
@@ -164,8 +165,9 @@ def run(args) -> tuple[list[Finding], Summary]:
                 e["url"] for group in ("success_map", "error_map", "fail_map", "redirect_map")
                 for entries in (report.get(group) or {}).values() for e in entries
                 if e["url"].startswith(("http://", "https://"))})
-            # A Markdown link MkDocs already reported shows up again in the HTML: keep MkDocs' line.
-            seen = {(f.path, f.line) for f in link_findings}
+            # A Markdown link MkDocs already reported, or an off-host load, shows up again in lychee's
+            # report: one finding per line.
+            seen = {(f.path, f.line) for f in link_findings + offsite_findings}
             findings += [f for f in ly_findings if (f.path, f.line) not in seen]
 
             if rendered:

@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 import yaml
 from markdown_it import MarkdownIt
@@ -57,6 +58,8 @@ class Page:
     fences: list["Fence"] = field(default_factory=list)
     includes: set[str] = field(default_factory=set)
     fence_lines: set[int] = field(default_factory=set)  # expanded-line indexes inside fences
+    # Every link and image the page writes: (expanded-line index, target, written in raw HTML?).
+    links: list[tuple[int, str, bool]] = field(default_factory=list)
 
     def origin(self, index: int) -> Origin:
         """Origin of expanded line `index` (0-based), clamped into the page."""
@@ -287,6 +290,48 @@ def _hold_blank_lines(lines: list[str]) -> list[str]:
     return out
 
 
+RE_HTML_URL = re.compile(r"""\b(?:href|src)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""", re.I)
+
+
+def _line_of_target(lines: list[str], start: int, target: str) -> list[int]:
+    """Lines of a block (from `start`) where `target` is written as a Markdown link target."""
+    forms = {target, unquote(target)}
+    pattern = re.compile("|".join(
+        rf"\]\(\s*<?{re.escape(t)}(?=[\s)>])|^\s*\[[^\]]+\]:\s*<?{re.escape(t)}(?=\s|>|$)|<{re.escape(t)}>"
+        for t in sorted(forms)))
+    return [start + i for i, line in enumerate(lines) if pattern.search(line)]
+
+
+def _collect_links(page: Page, tokens) -> None:
+    """Each link's target and the line it is written on, from markdown-it's tokens (not a text search)."""
+    for tok in tokens:
+        if not tok.map:
+            continue
+        start, end = tok.map
+        block = page.lines[start:end]
+        if tok.type == "html_block":
+            for i, line in enumerate(block):
+                page.links += [(start + i, m.group("dq") or m.group("sq") or "", True) for m in RE_HTML_URL.finditer(line)]
+            continue
+        if tok.type != "inline":
+            continue
+        targets, raw = [], False
+        for child in tok.children or []:
+            if child.type in ("link_open", "image"):
+                targets.append(child.attrs.get("href") or child.attrs.get("src") or "")
+            elif child.type == "html_inline":
+                raw = raw or bool(RE_HTML_URL.search(child.content))
+        for target in dict.fromkeys(targets):
+            lines = (_line_of_target(block, start, target)
+                     or [i for i in _line_of_target(page.lines, 0, target) if i not in page.fence_lines]
+                     or [start])
+            page.links += [(i, target, False) for i in lines]
+        if raw:
+            for i, line in enumerate(block):
+                page.links += [(start + i, m.group("dq") or m.group("sq") or "", True)
+                               for m in RE_HTML_URL.finditer(line)]
+
+
 def find_fences(page: Page, findings: list[Finding], project: "Project | None" = None) -> list[Fence]:
     source = [
         (f"{m.group('indent')}{'???+' if m.group('open') else '!!!'} tab{m.group('rest')}"
@@ -294,6 +339,7 @@ def find_fences(page: Page, findings: list[Finding], project: "Project | None" =
         for line in page.lines
     ]
     tokens = _markdown().parse("\n".join(_hold_blank_lines(source)))
+    _collect_links(page, tokens)
     fences = []
     for tok in tokens:
         if tok.type != "fence" or not tok.map:

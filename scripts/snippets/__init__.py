@@ -48,7 +48,7 @@ def sort_fences(fences: list[Fence], summary: Summary, findings: list[Finding]):
         if fence.not_code:
             _fail(findings, tally, fence, "fence-not-code",
                   f"this fence is published as a paragraph with literal backticks ({fence.not_code}): "
-                  f"write its options in braces, e.g. ```{{.{lang or 'python'} data-check-skip=\"…\"}}```")
+                  f"write its options in braces, e.g. ```{{.{lang or 'python'} data-check-skip=\"reason\"}}```")
             continue
         reason = fence.skip_reason
         if reason is not None and lang is not None:

@@ -1,7 +1,8 @@
 """dockerfile fences: hadolint under the project's .hadolint.yaml, one process for all fences; warnings count.
 
-A block without FROM is a fragment of a Dockerfile (the lines a section is about): hadolint's DL3061
-("must begin with FROM") would fire once per instruction, so it is left out there and the rest is checked.
+A block without FROM is a fragment of a Dockerfile (the lines a section is about): the rules about what comes
+before it, DL3061 ("must begin with FROM", once per instruction) and DL3045 (COPY without an earlier WORKDIR),
+are left out there and the rest is checked.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from scripts.snippets.base import Context
 
 LEXERS = {"docker"}  # Pygments: docker, dockerfile
 LEVELS = ["error", "warning", "info", "style"]
+FRAGMENT_IGNORED = {"DL3061", "DL3045"}
 RE_FROM = re.compile(r"^\s*FROM\s", re.I | re.M)
 
 
@@ -46,6 +48,6 @@ def check(ctx: Context, fences) -> None:
         if r["level"] not in counted:
             continue
         fence, offset = files[r["file"]]
-        if r["code"] == "DL3061" and not RE_FROM.search(fence.text):
+        if r["code"] in FRAGMENT_IGNORED and not RE_FROM.search(fence.text):
             continue
         ctx.report(fence, r["line"] - offset, "dockerfile-hadolint", f"{r['code']} ({r['level']}) {r['message']}")

@@ -54,7 +54,7 @@ def _render(fence):
 
 
 def _fold_cascade(results):
-    """Keep one finding per fence for a syntax error: SC1073, not its SC1072/SC1009 echoes."""
+    """One finding per syntax error: at SC1073's line (where the construct starts), with SC1072's "expected …"."""
     out, parse = [], {}
     for r in results:
         if r["code"] in PARSE_CASCADE:
@@ -63,7 +63,14 @@ def _fold_cascade(results):
             out.append(r)
     for group in parse.values():
         first = min(group, key=lambda r: PARSE_CASCADE[r["code"]])
-        out.append(dict(first, message=first["message"].rstrip(".") + "; shellcheck checks no further until it parses"))
+        said = []
+        for r in sorted(group, key=lambda r: PARSE_CASCADE[r["code"]]):
+            text = re.sub(r"\s*(Fix to allow more checks|Fix any mentioned problems and try again)\.", "",
+                          r["message"]).strip().rstrip(".")
+            if text and r["code"] != 1009:
+                said.append(text)
+        out.append(dict(first, message="; ".join(said or [first["message"]])
+                        + " (shellcheck checks nothing after a syntax error)"))
     return out
 
 
