@@ -8,12 +8,16 @@ from __future__ import annotations
 import json
 import re
 
+from pygments.lexers.shell import BashSessionLexer
+
 from scripts import tools
 from scripts.snippets.base import Context
 
 LEXERS = {"bash", "console"}  # Pygments: bash, sh, zsh, ksh, shell; console, shell-session
-# `$ `, also after a virtualenv name or a user@host:dir part: `(.venv) $ `, `me@box:~/app$ `.
-PROMPT = re.compile(r"^\s*(?:\([\w.-]+\)\s*)?(?:[\w.-]+@[\w.-]+(?::[^\s$]*)?\s*)?\$(?: |$)")
+# A command line is what Pygments' console lexer highlights as one (so what the reader sees as a command):
+# `$ `, `# `, `% ` or `❯ `, after a virtualenv name or a user@host:dir part (`(.venv) $ `, `me@box:~/app$ `).
+PS1 = getattr(BashSessionLexer, "_ps1rgx", re.compile(r"^()\s*\$\s*(.*\n?)"))
+VENV = getattr(BashSessionLexer, "_venv", re.compile(r"^(\([^)]*\))(\s*)"))
 # Placeholders a reader replaces: `<my_project_id>`, `<image>:<tag>`, `{container_name}`. Shellcheck reads
 # them as redirections or braces; they are checked as words of the same length, so columns hold.
 PLACEHOLDER = re.compile(r"(?<![<$\w])<(?P<angle>[A-Za-z][\w.:/-]*)>(?!>)|(?<![$\w])\{(?P<brace>[A-Za-z_][\w.-]*)\}")
@@ -26,6 +30,14 @@ IGNORE = {2164}
 PARSE_CASCADE = {1073: 0, 1072: 1, 1009: 2}
 
 
+def command_start(line: str) -> int | None:
+    """Column where the command starts after the prompt, or None for an output line."""
+    venv = VENV.match(line)
+    offset = venv.end() if venv else 0
+    m = PS1.match(line[offset:])
+    return offset + m.start(2) if m else None
+
+
 def words_for_placeholders(line: str) -> str:
     return PLACEHOLDER.sub(lambda m: "_" + (m.group("angle") or m.group("brace")) + "_", line)
 
@@ -36,8 +48,8 @@ def console_commands(body: list[str]) -> list[str]:
     for line in body:
         if continued:
             out.append(re.sub(r"^\s*> ?", "", line))
-        elif m := PROMPT.match(line):
-            out.append(line[m.end():])
+        elif (start := command_start(line)) is not None:
+            out.append(line[start:])
         else:
             out.append("")
             continue
@@ -76,7 +88,7 @@ def _fold_cascade(results):
 
 def check(ctx: Context, fences) -> None:
     for fence in fences:
-        if fence.key == "console" and not any(PROMPT.match(line) for line in fence.body):
+        if fence.key == "console" and not any(command_start(line) is not None for line in fence.body):
             ctx.report(fence, 0, "console-no-prompt",
                        "console fence has no '$ ' command line: use `text` for output, `bash` for a script")
     if not fences:
