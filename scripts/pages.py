@@ -79,6 +79,7 @@ class Fence:
     body: list[str]
     origins: list[Origin]
     not_code: str | None = None  # why superfences publishes it as a paragraph instead of code
+    custom: bool = False  # a superfences custom fence (mermaid, math, …), not highlighted code
     key: str | None = None  # the Pygments lexer its language names (set by scripts/snippets)
 
     @property
@@ -282,6 +283,10 @@ def _hold_blank_lines(lines: list[str]) -> list[str]:
             continue
         indent, marker = fence
         stripped = line.strip()
+        if stripped and not line.startswith(indent):
+            fence = None  # its container ended first: the fence is unclosed, and this line is outside it
+            out.extend(_hold_blank_lines([line]))
+            continue
         if stripped.startswith(marker) and stripped.strip(marker[0]) == "":
             fence = None
         elif not stripped and indent:
@@ -352,6 +357,7 @@ def find_fences(page: Page, findings: list[Finding], project: "Project | None" =
         origins = [page.origin(start + 1 + i) for i in range(len(body))]
         lang, classes, attrs = parse_info(tok.info)
         fence = Fence(page, lang, tok.info, classes, attrs, page.origin(start), body, origins)
+        fence.custom = lang in (project.custom_fences if project else ("mermaid",))
         if project is None or project.superfences:
             fence.not_code = not_code_reason(tok.info,
                                              project.custom_fences if project else ("mermaid",),

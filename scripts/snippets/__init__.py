@@ -65,6 +65,8 @@ def sort_fences(fences: list[Fence], summary: Summary, findings: list[Finding]):
                   "fence has no language: name one (text for output and plain text)")
         elif lang in DIAGRAMS:
             diagrams.append(fence)
+        elif fence.custom:
+            _skip(tally, "a custom fence of the site's own, no linter")
         elif key in NOT_CODE:
             _skip(tally, "not code")
         elif key in NO_LINTER:
