@@ -44,29 +44,32 @@ def parse_info(info: str) -> tuple[str | None, list[str], dict[str, str]]:
 
 
 def not_code_reason(info: str, custom_fences: tuple[str, ...] = (), use_pygments: bool = True) -> str | None:
-    """Why superfences would publish this fence as a paragraph with literal backticks, or None if it is code.
+    """Why superfences would not render this fence as its info string says, or None if it does.
 
     Mirrors SuperFencesBlockPreprocessor.search_nested/parse_options: attributes in braces are always read;
-    without braces every option must be one the language's validator accepts, else the fence is abandoned
-    (relaxed_headers, off by default, is not modelled).
+    without braces every option must be one the validator accepts. A custom fence (mermaid) accepts none, so
+    it falls through to the highlighter and shows its source; the highlighter accepts only hl_lines, linenums,
+    title and title_mode, and anything else abandons the fence, which is published as a paragraph with
+    literal backticks (relaxed_headers, off by default, is not modelled).
     """
     m = RE_NESTED_FENCE_START.match("```" + info.strip())
     if m is None or m.group("attrs") is not None:
         return None
     if m.group("unrecognized"):
-        return "superfences cannot read the options after the language"
+        return "published as a paragraph with literal backticks: superfences cannot read the options after the language"
     options = m.group("options")
     if not options:
         return None
-    keys = [(o.group("key"), o.group("value")) for o in RE_OPTIONS.finditer(options)]
-    if (m.group("lang") or "") in custom_fences:
-        return f"a {m.group('lang')} fence takes no options without braces"
-    for key, value in keys:
+    for o in RE_OPTIONS.finditer(options):
+        key, value = o.group("key"), o.group("value")
         pattern = BARE_OPTIONS.get(key, False)
+        value = key if value is None else value  # superfences reads a bare `title` as title="title"
         if not use_pygments or pattern is False:
-            return f"'{key}' is not an option superfences reads without braces"
-        if value is None or (pattern is not None and not pattern.match(value)):
-            return f"'{key}' needs a valid quoted value"
+            return f"published as a paragraph with literal backticks: '{key}' is not an option superfences reads without braces"
+        if pattern is not None and not pattern.match(value):
+            return f"published as a paragraph with literal backticks: '{key}' needs a valid quoted value"
+    if (m.group("lang") or "") in custom_fences:
+        return f"shown as highlighted source, not as a {m.group('lang')} fence: it takes no options without braces"
     return None
 
 

@@ -17,7 +17,7 @@ REQUIRED = {
     "python-compile", "python-ruff", "python-run", "dockerfile-hadolint", "shell-shellcheck",
     "console-shellcheck", "console-no-prompt", "yaml-parse", "yaml-yamllint", "yaml-compose",
     "yaml-kubernetes", "yaml-workflow", "json-parse", "toml-parse", "mermaid-render",
-    "fence-no-language", "fence-unknown-language", "fence-unclosed", "page-front-matter", "fence-not-code",
+    "fence-no-language", "fence-unknown-language", "fence-unclosed", "page-front-matter", "fence-not-rendered",
 }
 
 
@@ -106,7 +106,7 @@ def test_messages_say_what_is_wrong(fault_run):
     by_key = {(f["path"].rsplit("/", 1)[-1], f["line"], f["check"]): f["message"] for f in data["findings"]}
     assert "the title 'Dockerfile' names a Docker file" in by_key[("shown.md", 61, "yaml-parse")]
     assert "did you mean python" in by_key[("languages.md", 9, "fence-unknown-language")]
-    assert "in braces" in by_key[("languages.md", 91, "fence-not-code")]
+    assert "in braces" in by_key[("languages.md", 91, "fence-not-rendered")]
     assert all("…" not in m for m in by_key.values())  # nothing cut short
 
 

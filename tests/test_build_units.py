@@ -26,18 +26,24 @@ def test_parse_info_both_forms():
     assert parse_info(".sh")[0] == "sh"
 
 
-@pytest.mark.parametrize("info,code", [
-    ('python title="app.py" hl_lines="1 2"', True),
-    ('{.python data-check-skip="why"}', True),
-    ('python', True),
-    ('hl_lines="1"', True),
-    ('python data-check-skip="why"', False),  # a hyphenated key needs braces
-    ('python foo="bar"', False),  # not an option the highlighter reads
-    ('python hl_lines="one"', False),  # not a line list
-    ('mermaid title="x"', False),  # custom fences take no bare options
+@pytest.mark.parametrize("info", [
+    'python title="app.py" hl_lines="1 2"', '{.python data-check-skip="why"}', "python", 'hl_lines="1"',
+    "python title",  # a bare title is read as title="title"
+    'python data-check-skip="why"',  # a hyphenated key needs braces
+    'python foo="bar"', 'python hl_lines="one"', "python linenums",
+    "mermaid", 'mermaid title="x"', "{.mermaid}",  # a custom fence with bare options shows its source
 ])
-def test_what_superfences_renders_as_code(info, code):
-    assert (not_code_reason(info, ("mermaid",)) is None) is code
+def test_what_superfences_renders_as_written(info):
+    """The model agrees with Python-Markdown + attr_list + pymdownx.highlight + superfences (mermaid custom)."""
+    import markdown
+    from pymdownx.superfences import fence_div_format
+
+    md = markdown.Markdown(extensions=["attr_list", "pymdownx.highlight", "pymdownx.superfences"], extension_configs={
+        "pymdownx.superfences": {"custom_fences": [{"name": "mermaid", "class": "mermaid", "format": fence_div_format}]}})
+    html = md.convert(f"```{info}\nA\n```\n")
+    as_written = not html.startswith("<p>") and (
+        ('class="mermaid"' in html) == (parse_info(info)[0] == "mermaid"))
+    assert (not_code_reason(info, ("mermaid",)) is None) is as_written, html
 
 
 def test_languages_resolve_through_pygments():

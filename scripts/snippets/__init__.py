@@ -46,9 +46,8 @@ def sort_fences(fences: list[Fence], summary: Summary, findings: list[Finding]):
         lang = fence.lang
         tally = summary.tally(lang or "(no language)")
         if fence.not_code:
-            _fail(findings, tally, fence, "fence-not-code",
-                  f"this fence is published as a paragraph with literal backticks ({fence.not_code}): "
-                  f"write its options in braces, e.g. ```{{.{lang or 'python'} data-check-skip=\"reason\"}}```")
+            _fail(findings, tally, fence, "fence-not-rendered",
+                  f"this fence is {fence.not_code}: write its options in braces, e.g. ```{{.{lang or 'python'} data-check-skip=\"reason\"}}```")
             continue
         reason = fence.skip_reason
         if reason is not None and lang is not None:
