@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.fence_info import title_lexer
+from scripts.fence_info import lexer_key, title_lexer
 from scripts.pages import Fence, Origin, Page
 from scripts.report import Finding
 
@@ -65,4 +65,4 @@ def fence_from_file(path: Path, root: Path, lang: str) -> Fence:
         body.pop()
     page = Page(rel, rel)
     return Fence(page, lang, lang, [], {}, Origin(rel, 1), body,
-                 [Origin(rel, i + 1) for i in range(len(body))])
+                 [Origin(rel, i + 1) for i in range(len(body))], key=lexer_key(lang))
