@@ -23,7 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from scripts import tools
 from scripts.errors import UsageError
-from scripts.pages import Page
+from scripts.pages import Page, line_of_target
 from scripts.report import Finding
 
 RE_DOC = re.compile(r"^Doc file '(?P<page>[^']+)' contains (?:a|an) (?P<what>(?:[\w-]+ )*?)link(?: to)? '(?P<url>[^']*)'")
@@ -140,8 +140,13 @@ def html_link_lines(page: Page, href: str, dest: str, src_to_dest: dict[str, str
 
 
 def markdown_link_lines(page: Page, url: str) -> list[int]:
-    """Page lines of the Markdown links whose target is `url` as written (MkDocs' warnings quote it so)."""
-    return sorted({i for i, target, raw in page.links if not raw and unquote(target) == unquote(url)})
+    """Page lines of the Markdown links whose target is `url` as written (MkDocs' warnings quote it so).
+
+    Markdown inside a raw HTML block (md_in_html's `<div markdown>`) is not parsed by markdown-it; there the
+    link is found by its Markdown link syntax, `](url)` or `[label]: url`, outside code fences.
+    """
+    found = {i for i, target, raw in page.links if not raw and unquote(target) == unquote(url)}
+    return sorted(found or {i for i in line_of_target(page.lines, 0, url) if i not in page.fence_lines})
 
 
 def with_more(message: str, count: int) -> str:

@@ -295,10 +295,11 @@ def _hold_blank_lines(lines: list[str]) -> list[str]:
     return out
 
 
+RE_MD_LINK = re.compile(r"\]\(\s*<?(?P<url>[^)\s>]+)")
 RE_HTML_URL = re.compile(r"""\b(?:href|src)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""", re.I)
 
 
-def _line_of_target(lines: list[str], start: int, target: str) -> list[int]:
+def line_of_target(lines: list[str], start: int, target: str) -> list[int]:
     """Lines of a block (from `start`) where `target` is written as a Markdown link target."""
     forms = {target, unquote(target)}
     pattern = re.compile("|".join(
@@ -317,6 +318,8 @@ def _collect_links(page: Page, tokens) -> None:
         if tok.type == "html_block":
             for i, line in enumerate(block):
                 page.links += [(start + i, m.group("dq") or m.group("sq") or "", True) for m in RE_HTML_URL.finditer(line)]
+                # md_in_html (`<div markdown>`) renders Markdown links that markdown-it leaves as HTML.
+                page.links += [(start + i, m.group("url"), False) for m in RE_MD_LINK.finditer(line)]
             continue
         if tok.type != "inline":
             continue
@@ -327,8 +330,8 @@ def _collect_links(page: Page, tokens) -> None:
             elif child.type == "html_inline":
                 raw = raw or bool(RE_HTML_URL.search(child.content))
         for target in dict.fromkeys(targets):
-            lines = (_line_of_target(block, start, target)
-                     or [i for i in _line_of_target(page.lines, 0, target) if i not in page.fence_lines]
+            lines = (line_of_target(block, start, target)
+                     or [i for i in line_of_target(page.lines, 0, target) if i not in page.fence_lines]
                      or [start])
             page.links += [(i, target, False) for i in lines]
         if raw:

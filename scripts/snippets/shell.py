@@ -21,6 +21,7 @@ VENV = getattr(BashSessionLexer, "_venv", re.compile(r"^(\([^)]*\))(\s*)"))
 # Placeholders a reader replaces: `<my_project_id>`, `<image>:<tag>`, `{container_name}`. Shellcheck reads
 # them as redirections or braces; they are checked as words of the same length, so columns hold.
 PLACEHOLDER = re.compile(r"(?<![<$\w])<(?P<angle>[A-Za-z][\w.:/-]*)>(?!>)|(?<![$\w])\{(?P<brace>[A-Za-z_][\w.-]*)\}")
+HEREDOC = re.compile(r"<<-?\s*(?P<q>['\"]?)(?P<word>[A-Za-z_]\w*)(?P=q)")
 # SC1091: shellcheck cannot follow a sourced file that is not on disk, which says nothing about the snippet.
 EXCLUDE = "SC1091"
 # A failed `cd` in a snippet is seen at once; `|| exit` would close the reader's terminal.
@@ -43,9 +44,17 @@ def words_for_placeholders(line: str) -> str:
 
 
 def console_commands(body: list[str]) -> list[str]:
-    """The body with output lines blanked: only the commands after `$ ` remain, on their own lines."""
-    out, continued = [], False
+    """The body with output lines blanked: only the commands after `$ ` remain, on their own lines.
+
+    A command goes on after a trailing `\\` (`> ` prompts stripped) and through a here-document's body.
+    """
+    out, continued, heredoc = [], False, None
     for line in body:
+        if heredoc is not None:
+            out.append(line)
+            if line.strip() == heredoc:
+                heredoc = None
+            continue
         if continued:
             out.append(re.sub(r"^\s*> ?", "", line))
         elif (start := command_start(line)) is not None:
@@ -54,6 +63,8 @@ def console_commands(body: list[str]) -> list[str]:
             out.append("")
             continue
         continued = line.rstrip().endswith("\\")
+        if m := HEREDOC.search(out[-1]):
+            heredoc = m.group("word")
     return out
 
 
