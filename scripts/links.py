@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import posixpath
 import re
 import subprocess
 import sys
 from pathlib import Path
-import posixpath
 from urllib.parse import unquote, urljoin, urlsplit
 
 from scripts import tools
@@ -281,7 +281,7 @@ def lychee_findings(report: dict, site_dir: Path, dest_to_src: dict[str, str], p
                 findings.append(Finding(o.path, o.line, check, f"link '{shown}': {status}"))
             if not lines:
                 # Each page writes it relative to itself: one link is one resolved URL.
-                key = re.sub("/{2,}", "/", unquote(url.replace(f"file://{root}", "")))
+                key = re.sub("(?<!:)/{2,}", "/", unquote(url.replace(f"file://{root}", "")))
                 theme.setdefault((check, key), []).append((dest, span.get("line", 1) or 1, status))
     # A link no page source writes comes from the theme or a template, which repeat it on every page:
     # one finding per link, at the first page, saying how many more carry it.

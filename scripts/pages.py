@@ -78,7 +78,7 @@ class Fence:
     opening: Origin
     body: list[str]
     origins: list[Origin]
-    not_code: str | None = None  # why superfences publishes it as a paragraph instead of code
+    not_code: str | None = None  # why superfences does not render it as written (see fence_info)
     custom: bool = False  # a superfences custom fence (mermaid, math, …), not highlighted code
     key: str | None = None  # the Pygments lexer its language names (set by scripts/snippets)
 
@@ -317,7 +317,8 @@ def _collect_links(page: Page, tokens) -> None:
         block = page.lines[start:end]
         if tok.type == "html_block":
             for i, line in enumerate(block):
-                page.links += [(start + i, m.group("dq") or m.group("sq") or "", True) for m in RE_HTML_URL.finditer(line)]
+                page.links += [(start + i, m.group("dq") or m.group("sq") or "", True)
+                               for m in RE_HTML_URL.finditer(line)]
                 # md_in_html (`<div markdown>`) renders Markdown links that markdown-it leaves as HTML.
                 page.links += [(start + i, m.group("url"), False) for m in RE_MD_LINK.finditer(line)]
             continue
@@ -347,7 +348,6 @@ def find_fences(page: Page, findings: list[Finding], project: "Project | None" =
         for line in page.lines
     ]
     tokens = _markdown().parse("\n".join(_hold_blank_lines(source)))
-    _collect_links(page, tokens)
     fences = []
     for tok in tokens:
         if tok.type != "fence" or not tok.map:
@@ -370,6 +370,7 @@ def find_fences(page: Page, findings: list[Finding], project: "Project | None" =
             findings.append(Finding(fence.opening.path, fence.opening.line, "fence-unclosed",
                                     f"fence opened with {tok.markup} is never closed"))
         fences.append(fence)
+    _collect_links(page, tokens)  # after the fences: a link target written in a fence is not a link
     return fences
 
 
