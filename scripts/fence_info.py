@@ -15,6 +15,7 @@ from pymdownx.superfences import RE_HL_LINES, RE_LINENUMS, RE_NESTED_FENCE_START
 
 RE_ATTR = re.compile(r"""\.(?P<cls>[^\s.#{}=]+)|\#(?P<id>[^\s.#{}=]+)|(?P<key>[\w-]+)=(?P<val>"[^"]*"|'[^']*'|[^\s}]+)""")
 # The options superfences' highlight validator accepts without braces (pymdownx 10.x-13.x), and the value each takes.
+PARAGRAPH = "published as a paragraph with literal backticks"
 BARE_OPTIONS = {"hl_lines": RE_HL_LINES, "linenums": RE_LINENUMS, "title": None, "title_mode": None}
 
 
@@ -56,7 +57,7 @@ def not_code_reason(info: str, custom_fences: tuple[str, ...] = (), use_pygments
     if m is None or m.group("attrs") is not None:
         return None
     if m.group("unrecognized"):
-        return "published as a paragraph with literal backticks: superfences cannot read the options after the language"
+        return f"{PARAGRAPH} (superfences cannot read the options after the language)"
     options = m.group("options")
     if not options:
         return None
@@ -65,11 +66,12 @@ def not_code_reason(info: str, custom_fences: tuple[str, ...] = (), use_pygments
         pattern = BARE_OPTIONS.get(key, False)
         value = key if value is None else value  # superfences reads a bare `title` as title="title"
         if not use_pygments or pattern is False:
-            return f"published as a paragraph with literal backticks: '{key}' is not an option superfences reads without braces"
+            return f"{PARAGRAPH} ('{key}' is not an option superfences reads without braces)"
         if pattern is not None and not pattern.match(value):
-            return f"published as a paragraph with literal backticks: '{key}' needs a valid quoted value"
+            return f"{PARAGRAPH} ('{key}' needs a valid quoted value)"
     if (m.group("lang") or "") in custom_fences:
-        return f"shown as highlighted source, not as a {m.group('lang')} fence: it takes no options without braces"
+        return (f"shown as highlighted source, not as a {m.group('lang')} fence (a custom fence takes no options "
+                "without braces)")
     return None
 
 

@@ -46,8 +46,12 @@ def sort_fences(fences: list[Fence], summary: Summary, findings: list[Finding]):
         lang = fence.lang
         tally = summary.tally(lang or "(no language)")
         if fence.not_code:
+            options = fence.info.strip()
+            if lang and options.lstrip(".").lower().startswith(lang):
+                options = options.lstrip(".")[len(lang):].strip()
+            braces = "{" + (f".{lang} " if lang else "") + options + "}"
             _fail(findings, tally, fence, "fence-not-rendered",
-                  f"this fence is {fence.not_code}: write its options in braces, e.g. ```{{.{lang or 'python'} data-check-skip=\"reason\"}}```")
+                  f"this fence is {fence.not_code}; write its options in braces: ```{braces}```")
             continue
         reason = fence.skip_reason
         if reason is not None and lang is not None:
