@@ -51,15 +51,30 @@ def load_config(path: Path, site_dir: str | None):
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     import logging
 
-    logging.getLogger("mkdocs").setLevel(logging.ERROR)
     from mkdocs.config import load_config as mkdocs_load
-    from mkdocs.exceptions import ConfigurationError
 
+    # MkDocs logs the cause of a bad config ("The "x" plugin is not installed") and then raises a bare
+    # "Aborted with a configuration error!": keep the cause for the one-line error.
+    causes: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            if record.levelno >= logging.ERROR:
+                causes.append(" ".join(record.getMessage().split()))
+
+    logger = logging.getLogger("mkdocs")
+    logger.setLevel(logging.ERROR)
+    handler = Keep()
+    logger.addHandler(handler)
     try:
         return mkdocs_load(config_file=str(path), site_dir=site_dir)
-    except (ConfigurationError, SystemExit, Exception) as e:
-        first = " ".join(str(e).split()) or type(e).__name__
-        raise UsageError(f"{path}: invalid MkDocs config: {first}") from None
+    except (SystemExit, Exception) as e:
+        said = " ".join(str(e).split()) or type(e).__name__
+        if causes and said.startswith("Aborted with a configuration error"):
+            said = "; ".join(causes)
+        raise UsageError(f"{path}: invalid MkDocs config: {said}") from None
+    finally:
+        logger.removeHandler(handler)
 
 
 class Timer:
@@ -154,7 +169,8 @@ def run(args) -> tuple[list[Finding], Summary]:
 
             lychee_future = pool.submit(lychee_stage)
             with timer.stage("html hosts"):
-                findings += offsite.check_site(site_dir, site_rel, dest_to_src, by_uri)
+                offsite_findings = offsite.check_site(site_dir, site_rel, dest_to_src, by_uri)
+                findings += offsite_findings
             report, seconds = lychee_future.result()
             summary.stages["lychee"] = seconds
             ly_findings, summary.links_checked, skipped = links.lychee_findings(
@@ -164,8 +180,9 @@ def run(args) -> tuple[list[Finding], Summary]:
                 e["url"] for group in ("success_map", "error_map", "fail_map", "redirect_map")
                 for entries in (report.get(group) or {}).values() for e in entries
                 if e["url"].startswith(("http://", "https://"))})
-            # A Markdown link MkDocs already reported shows up again in the HTML: keep MkDocs' line.
-            seen = {(f.path, f.line) for f in link_findings}
+            # A Markdown link MkDocs already reported, or an off-host load, shows up again in lychee's
+            # report: one finding per line.
+            seen = {(f.path, f.line) for f in link_findings + offsite_findings}
             findings += [f for f in ly_findings if (f.path, f.line) not in seen]
 
             if rendered:

@@ -1,7 +1,8 @@
 """Links: MkDocs' own validation (the build's warnings, mapped back to page lines) and lychee over the built HTML.
 
 MkDocs checks Markdown links to pages, anchors and files; its warnings name the page and the link but
-no line, so each is found again in the page source. lychee then checks every link in the built HTML,
+no line, so each is matched to the Markdown links markdown-it finds in the page (by target, never by a
+text search that would blame prose mentioning the URL). lychee then checks every link in the built HTML,
 which also covers links written in raw HTML and, when online, external http(s) links (with retries,
 a timeout and a cache under .cache/ so a re-run is cheap).
 
@@ -13,15 +14,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import posixpath
 import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from scripts import tools
 from scripts.errors import UsageError
-from scripts.pages import Page
+from scripts.pages import Page, line_of_target
 from scripts.report import Finding
 
 RE_DOC = re.compile(r"^Doc file '(?P<page>[^']+)' contains (?:a|an) (?P<what>(?:[\w-]+ )*?)link(?: to)? '(?P<url>[^']*)'")
@@ -99,24 +101,56 @@ def finish_build(proc: subprocess.Popen, out: Path) -> dict:
     return json.loads(out.read_text(encoding="utf-8"))
 
 
-def link_lines(page: Page, url: str) -> list[int]:
-    """Indexes of expanded page lines where `url` is written as a link target (outside code fences)."""
-    pattern = re.compile(r"""(?:^|[(<"'\s=])""" + re.escape(url) + r"""(?=$|[)>"'\s])""")
-    hits = [i for i, line in enumerate(page.lines) if i not in page.fence_lines and pattern.search(line)]
-    return hits or [i for i, line in enumerate(page.lines) if url in line]
+def _page_url(dest: str) -> str:
+    """The site path a built file is served at: `links/index.html` -> `/links/`."""
+    dest = "/" + dest
+    return dest[: -len("index.html")] if dest.endswith("/index.html") or dest == "/index.html" else dest
 
 
-def source_lines_for_html_link(page: Page, href: str) -> list[int]:
-    """Page lines for a link as it appears in the HTML: written as is (raw HTML), or rewritten by MkDocs
-    from `other.md#frag` to `../other/#frag`, in which case the fragment still identifies it."""
-    lines = link_lines(page, href)
-    if lines:
-        return lines
-    _, _, frag = href.partition("#")
-    if frag:
-        pattern = re.compile(r"#" + re.escape(frag) + r"""(?=$|[)>"'\s])""")
-        return [i for i, line in enumerate(page.lines) if i not in page.fence_lines and pattern.search(line)]
-    return []
+def _normal(url: str) -> tuple[str, str]:
+    path, _, frag = unquote(url).partition("#")
+    if path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    return path, frag
+
+
+def resolve_markdown_link(target: str, src_uri: str, src_to_dest: dict[str, str], raw: bool) -> str:
+    """The site path a page's link leads to, as MkDocs rewrites it: `other.md#x` -> `/other/#x`."""
+    split = urlsplit(target)
+    if split.scheme or target.startswith("//"):
+        return target
+    page_url = _page_url(src_to_dest.get(src_uri, src_uri))
+    if raw or target.startswith("/"):
+        return urljoin(page_url, target)  # raw HTML is published as written
+    path, frag = split.path, ("#" + split.fragment) if split.fragment else ""
+    if not path:
+        return page_url + frag
+    src = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), unquote(path)))
+    if src in src_to_dest:
+        return _page_url(src_to_dest[src]) + frag
+    return "/" + src + ("/" if path.endswith("/") else "") + frag
+
+
+def html_link_lines(page: Page, href: str, dest: str, src_to_dest: dict[str, str]) -> list[int]:
+    """Page lines of the links that produced `href` in the page's HTML at `dest` (none: the theme wrote it)."""
+    wanted = _normal(href if urlsplit(href).scheme else urljoin(_page_url(dest), href))
+    # MkDocs leaves a link it could not resolve as written (`no-such-page.md`), so that matches too.
+    return sorted({i for i, target, raw in page.links if unquote(target) == unquote(href)
+                   or _normal(resolve_markdown_link(target, page.src_uri, src_to_dest, raw)) == wanted})
+
+
+def markdown_link_lines(page: Page, url: str) -> list[int]:
+    """Page lines of the Markdown links whose target is `url` as written (MkDocs' warnings quote it so).
+
+    Markdown inside a raw HTML block (md_in_html's `<div markdown>`) is not parsed by markdown-it; there the
+    link is found by its Markdown link syntax, `](url)` or `[label]: url`, outside code fences.
+    """
+    found = {i for i, target, raw in page.links if not raw and unquote(target) == unquote(url)}
+    return sorted(found or {i for i in line_of_target(page.lines, 0, url) if i not in page.fence_lines})
+
+
+def with_more(message: str, count: int) -> str:
+    return message + (f" (and {count} more page{'s' if count > 1 else ''})" if count else "")
 
 
 def _config_line(config_file: Path, needle: str) -> int:
@@ -147,7 +181,7 @@ def mkdocs_findings(result: dict, pages: dict[str, Page], docs_rel: str, config_
             else:
                 check = "link-not-found"
             problem = msg.split("', but ", 1)[1] if "', but " in msg else msg.split("', ", 1)[-1]
-            lines = link_lines(page, url) or [0]
+            lines = markdown_link_lines(page, url) or [0]
             for i in lines:
                 o = page.origin(i)
                 findings.append(Finding(o.path, o.line, check, f"link '{url}': {problem.rstrip('.')}"))
@@ -217,8 +251,9 @@ def lychee_findings(report: dict, site_dir: Path, dest_to_src: dict[str, str], p
     """Findings from lychee's JSON report; also (links checked, external links skipped)."""
     findings = []
     root = site_dir.resolve()
+    src_to_dest = {src: dest for dest, src in dest_to_src.items()}
     html_cache: dict[str, list[str]] = {}
-    theme_urls: set[str] = set()
+    theme: dict[tuple[str, str], list] = {}  # (check, link) -> [(html file, line, status), …]
     for file, errors in sorted(report.get("error_map", {}).items()):
         fpath = Path(file) if os.path.isabs(file) else (root / file)
         try:
@@ -240,16 +275,21 @@ def lychee_findings(report: dict, site_dir: Path, dest_to_src: dict[str, str], p
                 "link-external" if url.startswith(("http://", "https://")) else "link-html")
             src = dest_to_src.get(dest)
             page = pages.get(src) if src else None
-            lines = source_lines_for_html_link(page, raw) if (page and raw) else []
-            if lines:
-                for i in lines:
-                    o = page.origin(i)
-                    findings.append(Finding(o.path, o.line, check, f"link '{shown}': {status}"))
-            elif shown not in theme_urls:
-                # The theme repeats its links on every page: one finding per link, not one per page.
-                theme_urls.add(shown)
-                findings.append(Finding(f"{site_rel}/{dest}", span.get("line", 1) or 1, check,
-                                        f"link '{shown}' (written by the theme or a template): {status}"))
+            lines = html_link_lines(page, raw, dest, src_to_dest) if (page and raw) else []
+            for i in lines:
+                o = page.origin(i)
+                findings.append(Finding(o.path, o.line, check, f"link '{shown}': {status}"))
+            if not lines:
+                # Each page writes it relative to itself: one link is one resolved URL.
+                key = re.sub("(?<!:)/{2,}", "/", unquote(url.replace(f"file://{root}", "")))
+                theme.setdefault((check, key), []).append((dest, span.get("line", 1) or 1, status))
+    # A link no page source writes comes from the theme or a template, which repeat it on every page:
+    # one finding per link, at the first page, saying how many more carry it.
+    for (check, shown), where in sorted(theme.items()):
+        dest, line, status = where[0]
+        findings.append(Finding(f"{site_rel}/{dest}", line, check, with_more(
+            f"link '{shown}' (written by the theme or a template, not by a page): {status}",
+            len({d for d, _, _ in where}) - 1)))
     skipped = {
         e["url"] for entries in report.get("excluded_map", {}).values() for e in entries
         if e["url"].startswith(("http://", "https://"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from scripts.links import link_lines
+from scripts.links import with_more
 from scripts.pages import Page
 from scripts.report import Finding
 
@@ -72,7 +72,9 @@ def remote_loads(text: str):
 
 
 def check_site(site_dir: Path, site_rel: str, dest_to_src: dict[str, str], pages: dict[str, Page]) -> list[Finding]:
+    """One finding per load a page writes, at its line; a load the theme puts on every page is one finding."""
     findings = []
+    theme: dict[tuple[str, str], list[tuple[str, int]]] = {}
     for path in sorted(site_dir.rglob("*")):
         if path.suffix not in (".html", ".css") or not path.is_file():
             continue
@@ -86,11 +88,16 @@ def check_site(site_dir: Path, site_rel: str, dest_to_src: dict[str, str], pages
         page = pages.get(dest_to_src.get(dest, ""))
         for line, what, url in loads:
             message = f"{what} loads {url} from another host: serve it from the site itself"
-            lines = link_lines(page, url) if page else []
-            if lines:
-                for i in lines:
-                    o = page.origin(i)
-                    findings.append(Finding(o.path, o.line, "html-offsite", message))
-            else:
-                findings.append(Finding(f"{site_rel}/{dest}", line, "html-offsite", message))
+            lines = sorted({i for i, target, _ in page.links if target == url}) if page else []
+            for i in lines:
+                o = page.origin(i)
+                findings.append(Finding(o.path, o.line, "html-offsite", message))
+            if not lines:
+                theme.setdefault((what, url), []).append((dest, line))
+    for (what, url), where in sorted(theme.items()):
+        dest, line = where[0]
+        message = f"{what} loads {url} from another host (written by the theme, an override or a stylesheet, " \
+                  "not by a page): serve it from the site itself"
+        findings.append(Finding(f"{site_rel}/{dest}", line, "html-offsite",
+                                with_more(message, len({d for d, _ in where}) - 1)))
     return findings

@@ -11,12 +11,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 import yaml
 from markdown_it import MarkdownIt
 from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from scripts.fence_info import not_code_reason, parse_info
 from scripts.report import Finding
 
 # pymdownx.snippets' own patterns (pymdownx 10.x/13.x), so we expand exactly what MkDocs expands.
@@ -39,7 +41,6 @@ RE_FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.S
 # Content tabs (`=== "Title"`) are not CommonMark; the admonition plugin parses the same indented
 # block structure, so tab headers are rewritten to admonition headers (same line count) before parsing.
 RE_TAB = re.compile(r'^(?P<indent>[ \t]*)===(?P<open>\+?)(?P<rest>[ \t]+".*)$')
-RE_ATTR = re.compile(r"""\.(?P<cls>[^\s.#{}=]+)|\#(?P<id>[^\s.#{}=]+)|(?P<key>[\w-]+)=(?P<val>"[^"]*"|'[^']*'|[^\s}]+)""")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class Page:
     fences: list["Fence"] = field(default_factory=list)
     includes: set[str] = field(default_factory=set)
     fence_lines: set[int] = field(default_factory=set)  # expanded-line indexes inside fences
+    # Every link and image the page writes: (expanded-line index, target, written in raw HTML?).
+    links: list[tuple[int, str, bool]] = field(default_factory=list)
 
     def origin(self, index: int) -> Origin:
         """Origin of expanded line `index` (0-based), clamped into the page."""
@@ -75,6 +78,9 @@ class Fence:
     opening: Origin
     body: list[str]
     origins: list[Origin]
+    not_code: str | None = None  # why superfences does not render it as written (see fence_info)
+    custom: bool = False  # a superfences custom fence (mermaid, math, …), not highlighted code
+    key: str | None = None  # the Pygments lexer its language names (set by scripts/snippets)
 
     @property
     def text(self) -> str:
@@ -102,6 +108,9 @@ class Project:
     base_paths: list[Path]
     auto_append: list[str]
     repo_root: Path | None = None  # findings name paths relative to this
+    custom_fences: tuple[str, ...] = ()  # pymdownx.superfences custom fence names (mermaid)
+    use_pygments: bool = True  # pymdownx.highlight's use_pygments: which bare fence options are read
+    superfences: bool = True
 
     def rel(self, p: Path | str) -> str:
         try:
@@ -253,53 +262,115 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark").use(front_matter_plugin).use(admon_plugin).enable("table")
 
 
-def parse_info(info: str) -> tuple[str | None, list[str], dict[str, str]]:
-    """Language, classes and attributes of a fence's info string.
+RE_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>`{3,}|~{3,})")
+BLANK_MARK = "\ue000"  # a private-use character: a blank line inside an indented open fence
 
-    Both forms MkDocs accepts: ```` ```python title="x.py" ```` and ```` ```{.python .check-run} ````.
+
+def _hold_blank_lines(lines: list[str]) -> list[str]:
+    """Blank lines inside an open indented fence, marked so they cannot close its container.
+
+    pymdownx.superfences takes every fence out of the text before blocks are parsed, so in MkDocs two
+    blank lines in a fence (PEP 8 code) never end the admonition or tab around it; markdown-it's
+    admonition rule would end it there.
     """
-    info = info.strip()
-    lang = None
-    rest = info
-    if not info.startswith("{"):
-        first, _, rest = info.partition(" ")
-        lang = first or None
-    classes, attrs = [], {}
-    for m in RE_ATTR.finditer(rest):
-        if m.group("cls"):
-            classes.append(m.group("cls"))
-        elif m.group("key"):
-            v = m.group("val")
-            attrs[m.group("key")] = v[1:-1] if v[:1] in "\"'" else v
-    if lang is None and classes:
-        lang = classes.pop(0)
-    return (lang.lower() if lang else None), classes, attrs
+    out, fence = [], None
+    for line in lines:
+        if fence is None:
+            m = RE_FENCE_OPEN.match(line)
+            if m and not (m.group("marker")[0] == "`" and "`" in line[m.end():]):
+                fence = (m.group("indent"), m.group("marker"))
+            out.append(line)
+            continue
+        indent, marker = fence
+        stripped = line.strip()
+        if stripped and not line.startswith(indent):
+            fence = None  # its container ended first: the fence is unclosed, and this line is outside it
+            out.extend(_hold_blank_lines([line]))
+            continue
+        if stripped.startswith(marker) and stripped.strip(marker[0]) == "":
+            fence = None
+        elif not stripped and indent:
+            line = indent + BLANK_MARK
+        out.append(line)
+    return out
 
 
-def find_fences(page: Page, findings: list[Finding]) -> list[Fence]:
+RE_MD_LINK = re.compile(r"\]\(\s*<?(?P<url>[^)\s>]+)")
+RE_HTML_URL = re.compile(r"""\b(?:href|src)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""", re.I)
+
+
+def line_of_target(lines: list[str], start: int, target: str) -> list[int]:
+    """Lines of a block (from `start`) where `target` is written as a Markdown link target."""
+    forms = {target, unquote(target)}
+    pattern = re.compile("|".join(
+        rf"\]\(\s*<?{re.escape(t)}(?=[\s)>])|^\s*\[[^\]]+\]:\s*<?{re.escape(t)}(?=\s|>|$)|<{re.escape(t)}>"
+        for t in sorted(forms)))
+    return [start + i for i, line in enumerate(lines) if pattern.search(line)]
+
+
+def _collect_links(page: Page, tokens) -> None:
+    """Each link's target and the line it is written on, from markdown-it's tokens (not a text search)."""
+    for tok in tokens:
+        if not tok.map:
+            continue
+        start, end = tok.map
+        block = page.lines[start:end]
+        if tok.type == "html_block":
+            for i, line in enumerate(block):
+                page.links += [(start + i, m.group("dq") or m.group("sq") or "", True)
+                               for m in RE_HTML_URL.finditer(line)]
+                # md_in_html (`<div markdown>`) renders Markdown links that markdown-it leaves as HTML.
+                page.links += [(start + i, m.group("url"), False) for m in RE_MD_LINK.finditer(line)]
+            continue
+        if tok.type != "inline":
+            continue
+        targets, raw = [], False
+        for child in tok.children or []:
+            if child.type in ("link_open", "image"):
+                targets.append(child.attrs.get("href") or child.attrs.get("src") or "")
+            elif child.type == "html_inline":
+                raw = raw or bool(RE_HTML_URL.search(child.content))
+        for target in dict.fromkeys(targets):
+            lines = (line_of_target(block, start, target)
+                     or [i for i in line_of_target(page.lines, 0, target) if i not in page.fence_lines]
+                     or [start])
+            page.links += [(i, target, False) for i in lines]
+        if raw:
+            for i, line in enumerate(block):
+                page.links += [(start + i, m.group("dq") or m.group("sq") or "", True)
+                               for m in RE_HTML_URL.finditer(line)]
+
+
+def find_fences(page: Page, findings: list[Finding], project: "Project | None" = None) -> list[Fence]:
     source = [
         (f"{m.group('indent')}{'???+' if m.group('open') else '!!!'} tab{m.group('rest')}"
          if (m := RE_TAB.match(line)) else line)
         for line in page.lines
     ]
-    tokens = _markdown().parse("\n".join(source))
+    tokens = _markdown().parse("\n".join(_hold_blank_lines(source)))
     fences = []
     for tok in tokens:
         if tok.type != "fence" or not tok.map:
             continue
         start, end = tok.map
         page.fence_lines.update(range(start, end))
-        body = tok.content.split("\n")
+        body = ["" if line.strip() == BLANK_MARK else line for line in tok.content.split("\n")]
         if body and body[-1] == "":
             body.pop()
         origins = [page.origin(start + 1 + i) for i in range(len(body))]
         lang, classes, attrs = parse_info(tok.info)
         fence = Fence(page, lang, tok.info, classes, attrs, page.origin(start), body, origins)
+        fence.custom = lang in (project.custom_fences if project else ("mermaid",))
+        if project is None or project.superfences:
+            fence.not_code = not_code_reason(tok.info,
+                                             project.custom_fences if project else ("mermaid",),
+                                             project.use_pygments if project else True)
         closed = end - start >= len(body) + 2
         if not closed:
             findings.append(Finding(fence.opening.path, fence.opening.line, "fence-unclosed",
                                     f"fence opened with {tok.markup} is never closed"))
         fences.append(fence)
+    _collect_links(page, tokens)  # after the fences: a link target written in a fence is not a link
     return fences
 
 
@@ -341,7 +412,7 @@ def read_page(project: Project, src_uri: str, findings: list[Finding]) -> Page |
         origins = origins + [tail_origin] * (len(lines) - len(origins))
     expander = Expander(project)
     page.lines, page.origins = expander.expand(lines, origins, page, findings)
-    page.fences = find_fences(page, findings)
+    page.fences = find_fences(page, findings, project)
     return page
 
 
@@ -365,4 +436,9 @@ def project_from_config(config) -> Project:
     base_paths = [(root / b).resolve() for b in bases]
     auto = list(snippets.get("auto_append", []) or [])
     repo_root = next((d for d in (root, *root.parents) if (d / ".git").exists()), root)
-    return Project(root, Path(config.docs_dir).resolve(), base_paths, auto, repo_root)
+    extensions = [e if isinstance(e, str) else next(iter(e)) for e in config.markdown_extensions]
+    superfences = config.mdx_configs.get("pymdownx.superfences", {})
+    custom = tuple(c.get("name", "") for c in superfences.get("custom_fences", []) or [])
+    use_pygments = config.mdx_configs.get("pymdownx.highlight", {}).get("use_pygments", True)
+    return Project(root, Path(config.docs_dir).resolve(), base_paths, auto, repo_root, custom, use_pygments,
+                   "pymdownx.superfences" in extensions)

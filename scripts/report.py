@@ -46,7 +46,11 @@ class Summary:
 
 
 def sort_findings(findings) -> list[Finding]:
-    return sorted(set(findings), key=lambda f: (f.path, f.line, f.check, f.message))
+    """Sorted, one finding per line and check: a second message for the same line joins the first."""
+    merged: dict[tuple[str, int, str], list[str]] = {}
+    for f in sorted(set(findings), key=lambda f: (f.path, f.line, f.check, f.message)):
+        merged.setdefault((f.path, f.line, f.check), []).append(f.message)
+    return [Finding(path, line, check, "; ".join(messages)) for (path, line, check), messages in merged.items()]
 
 
 def _summary_lines(summary: Summary, n_findings: int) -> list[str]:

@@ -17,7 +17,7 @@ REQUIRED = {
     "python-compile", "python-ruff", "python-run", "dockerfile-hadolint", "shell-shellcheck",
     "console-shellcheck", "console-no-prompt", "yaml-parse", "yaml-yamllint", "yaml-compose",
     "yaml-kubernetes", "yaml-workflow", "json-parse", "toml-parse", "mermaid-render",
-    "fence-no-language", "fence-unknown-language", "fence-unclosed", "page-front-matter",
+    "fence-no-language", "fence-unknown-language", "fence-unclosed", "page-front-matter", "fence-not-rendered",
 }
 
 
@@ -28,8 +28,13 @@ def fault_run(tmp_path_factory):
     return proc, data
 
 
+def _in_sources(finding) -> bool:
+    return finding["path"].startswith("tests/")
+
+
 def _found(data):
-    return {(f["path"], f["line"], f["check"]) for f in data["findings"]}
+    """Findings in the corpus' own files; those in the built site (the theme's) are tested on their own."""
+    return {(f["path"], f["line"], f["check"]) for f in data["findings"] if _in_sources(f)}
 
 
 def test_corpus_covers_every_kind():
@@ -66,10 +71,53 @@ def test_summary_lists_skipped_fences_with_reasons(fault_run):
     assert fences["dockerfile"]["skipped"] == {"shows the unpinned base image this page warns against": 1}
     assert fences["powershell"]["skipped"] == {"no PowerShell linter available offline": 1}
     assert fences["text"]["skipped"] == {"not code": 1}
-    assert fences["python"]["checked"] >= 5 and fences["python"]["failed"] == fences["python"]["checked"]
-    assert data["summary"]["pages"] == 8
+    # The corpus has valid python blocks (continued, fragment, top-level await) next to the broken ones.
+    assert fences["python"]["checked"] >= 10 and 5 <= fences["python"]["failed"] < fences["python"]["checked"]
+    assert fences["ruby"]["skipped"] == fences["diff"]["skipped"] == {"known language, no linter": 1}
+    assert fences["sh"]["skipped"] == {"a directory tree, not code: write it in a text fence": 1}
+    assert fences["yaml"]["skipped"] == {"a directory tree, not code: write it in a text fence": 1}
+    assert "pyhton" in fences and fences["pyhton"]["failed"] == 1
+    assert data["summary"]["pages"] == 12
     assert data["summary"]["external_skipped"] >= 1  # the off-host image, not fetched offline
     assert set(data["summary"]["stages"]) >= {"mkdocs build", "snippets", "diagrams", "lychee", "total"}
+
+
+def test_theme_links_and_loads_are_one_finding_each(fault_run):
+    """overrides/main.html puts a broken link and an off-host script on every page: one finding each."""
+    _, data = fault_run
+    theme = [f for f in data["findings"] if not _in_sources(f)]
+    assert sorted(f["check"] for f in theme) == ["html-offsite", "link-html"], theme
+    pages = data["summary"]["pages"] + 1  # and the theme's 404 page
+    for f in theme:
+        assert "not by a page" in f["message"] and f"(and {pages - 1} more pages)" in f["message"], f
+
+
+def _message_at(data, page: str, needle: str, check: str) -> str:
+    """The message of the finding on the line of `page` that holds `needle` (or the line after a -NEXT marker)."""
+    lines = (SITE / "docs" / page).read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if needle in line)
+    number += 1 if "FAULT-NEXT" in lines[number - 1] else 0
+    [message] = [f["message"] for f in data["findings"]
+                 if f["path"].endswith("/" + page) and f["line"] == number and f["check"] == check]
+    return message
+
+
+def test_one_finding_per_line_and_check(fault_run):
+    _, data = fault_run
+    keys = [(f["path"], f["line"], f["check"]) for f in data["findings"]]
+    assert len(keys) == len(set(keys))
+    # SC1009/SC1072/SC1073 for one unclosed quote: one finding that says what could not be parsed.
+    message = _message_at(data, "commands.md", "the quote is never closed", "shell-shellcheck")
+    assert "Couldn't parse this double quoted string" in message and "SC1009" not in message
+
+
+def test_messages_say_what_is_wrong(fault_run):
+    _, data = fault_run
+    assert "the title 'Dockerfile' names a Docker file" in _message_at(data, "shown.md", "ready: yes", "yaml-parse")
+    assert "did you mean python" in _message_at(data, "languages.md", "FAULT-NEXT:fence-unknown-language",
+                                                "fence-unknown-language")
+    assert "in braces" in _message_at(data, "languages.md", "FAULT-NEXT:fence-not-rendered", "fence-not-rendered")
+    assert all("…" not in f["message"] for f in data["findings"])  # nothing cut short
 
 
 def test_findings_are_sorted(fault_run):

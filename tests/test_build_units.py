@@ -7,8 +7,11 @@ import pytest
 from scripts import tools
 from scripts.diagrams import inline_svgs, Rendered, diagram_key, source_line
 from scripts.errors import UsageError
-from scripts.pages import Expander, Origin, Page, Project, parse_info
-from scripts.snippets.shell import console_commands
+from scripts.fence_info import lexer_key, not_code_reason
+from scripts.links import resolve_markdown_link
+from scripts.pages import BLANK_MARK, Expander, Origin, Page, Project, _hold_blank_lines, parse_info
+from scripts.snippets.shell import console_commands, words_for_placeholders
+from scripts.snippets.yaml import _message as yaml_message
 
 
 def test_parse_info_both_forms():
@@ -17,6 +20,84 @@ def test_parse_info_both_forms():
     assert parse_info('{.dockerfile data-check-skip="shows the mistake"}') == (
         "dockerfile", [], {"data-check-skip": "shows the mistake"})
     assert parse_info("") == (None, [], {})
+    # An option written first is not the language; superfences also reads ```.sh as sh.
+    assert parse_info('hl_lines="4 5"') == (None, [], {"hl_lines": "4 5"})
+    assert parse_info('title="app.py" python')[0] is None
+    assert parse_info(".sh")[0] == "sh"
+
+
+@pytest.mark.parametrize("info", [
+    'python title="app.py" hl_lines="1 2"', '{.python data-check-skip="why"}', "python", 'hl_lines="1"',
+    "python title",  # a bare title is read as title="title"
+    'python data-check-skip="why"',  # a hyphenated key needs braces
+    'python foo="bar"', 'python hl_lines="one"', "python linenums",
+    "mermaid", 'mermaid title="x"', "{.mermaid}",  # a custom fence with bare options shows its source
+])
+def test_what_superfences_renders_as_written(info):
+    """The model agrees with Python-Markdown + attr_list + pymdownx.highlight + superfences (mermaid custom)."""
+    import markdown
+    from pymdownx.superfences import fence_div_format
+
+    md = markdown.Markdown(extensions=["attr_list", "pymdownx.highlight", "pymdownx.superfences"], extension_configs={
+        "pymdownx.superfences": {"custom_fences": [{"name": "mermaid", "class": "mermaid", "format": fence_div_format}]}})
+    html = md.convert(f"```{info}\nA\n```\n")
+    as_written = not html.startswith("<p>") and (
+        ('class="mermaid"' in html) == (parse_info(info)[0] == "mermaid"))
+    assert (not_code_reason(info, ("mermaid",)) is None) is as_written, html
+
+
+def test_languages_resolve_through_pygments():
+    assert [lexer_key(x) for x in ("docker", "zsh", "sh", "shell-session", "py3", "yml", "diff")] == [
+        "docker", "bash", "bash", "console", "python", "yaml", "diff"]
+    assert lexer_key("pyhton") is None
+
+
+def test_placeholders_become_words_of_the_same_length():
+    line = "docker run --name <name> <image>:<tag> {container_name} ${HOME} <<EOF"
+    out = words_for_placeholders(line)
+    assert len(out) == len(line)
+    assert out == "docker run --name _name_ _image_:_tag_ _container_name_ ${HOME} <<EOF"
+
+
+def test_console_prompts_as_pygments_reads_them():
+    body = ["(.venv) $ pip install x", "me@box:~/app$ make", "# apt-get update", "output"]
+    assert console_commands(body) == ["pip install x", "make", "apt-get update", ""]
+
+
+def test_blank_lines_inside_an_indented_fence_hold_its_container():
+    lines = ["!!! note", "", "    ```python", "    a = 1", "", "", "    b = 2", "    ```", "", "", "after"]
+    held = _hold_blank_lines(lines)
+    assert held[4].strip() == held[5].strip() == BLANK_MARK
+    assert held[8] == held[9] == ""  # outside the fence, blank lines stay blank
+
+
+def test_schema_messages_describe_long_values_instead_of_cutting_reprs():
+    import jsonschema
+
+    schema = {"type": "object", "properties": {"ports": {"type": "string"}}}
+    value = {"ports": {f"port_{i}": i for i in range(40)}}
+    [err] = jsonschema.Draft7Validator(schema).iter_errors(value)
+    msg = yaml_message(err)
+    assert msg.startswith("a mapping (port_0, port_1, port_2, port_3, …) is not of type 'string'")
+    assert len(msg) < 100
+
+
+def test_yaml_tags_parse():
+    import yaml as pyyaml
+
+    from scripts.snippets.yaml import Yaml12Loader
+
+    doc = pyyaml.load("a: !!python/name:x.y\nb: !ENV [HOME, /]\nc: !relative $config_dir\n", Loader=Yaml12Loader)
+    assert doc == {"a": "", "b": ["HOME", "/"], "c": "$config_dir"}
+
+
+def test_markdown_links_resolve_as_mkdocs_rewrites_them():
+    dests = {"a.md": "a/index.html", "sub/b.md": "sub/b/index.html", "index.md": "index.html"}
+    assert resolve_markdown_link("sub/b.md#x", "a.md", dests, False) == "/sub/b/#x"
+    assert resolve_markdown_link("#here", "a.md", dests, False) == "/a/#here"
+    assert resolve_markdown_link("../a.md", "sub/b.md", dests, False) == "/a/"
+    assert resolve_markdown_link("../raw/", "a.md", dests, True) == "/raw/"
+    assert resolve_markdown_link("https://example.org/x", "a.md", dests, False) == "https://example.org/x"
 
 
 def test_console_keeps_only_commands_on_their_lines():

@@ -1,24 +1,41 @@
 """Code fences: which checker handles which language, and the per-language tally for the summary.
 
 Every fence ends up in exactly one bucket: checked by a family module, skipped with a reason
-(`data-check-skip`, "not code", no linter), or a finding (no language, unknown language).
+(`data-check-skip`, "not code", a known language with no linter, a directory tree), or a finding (no
+language, unknown language, an info string superfences does not render as code).
 Mermaid fences are handed to scripts/diagrams.py by the caller.
 """
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from scripts.fence_info import close_names, lexer_key
 from scripts.pages import Fence
 from scripts.report import Finding, Summary
 from scripts.snippets import data, dockerfile, python, shell, yaml
 from scripts.snippets.base import Context
 
 FAMILIES = [python, dockerfile, shell, yaml, data]
-BY_LANGUAGE = {lang: fam for fam in FAMILIES for lang in fam.LANGUAGES}
+# Keyed by the first alias of the Pygments lexer a fence's language names, as the page highlights it:
+# `docker` and `dockerfile` are one lexer, `sh`, `zsh` and `shell` are Pygments' Bash lexer, `py3` is Python.
+BY_LEXER = {key: fam for fam in FAMILIES for key in fam.LEXERS}
 NOT_CODE = {"text", "output"}
 NO_LINTER = {"powershell": "no PowerShell linter available offline"}
 DIAGRAMS = {"mermaid"}
-KNOWN = set(BY_LANGUAGE) | NOT_CODE | set(NO_LINTER) | DIAGRAMS
+NO_LINTER_REASON = "known language, no linter"
+# Box-drawing characters of a `tree` listing: a directory tree written in a yaml or shell fence.
+TREE = ("\u251c", "\u2514", "\u2502")
+TREE_LEXERS = {"yaml", "bash"}
+TREE_REASON = "a directory tree, not code: write it in a text fence"
+
+
+def _skip(tally, reason: str) -> None:
+    tally.skipped[reason] = tally.skipped.get(reason, 0) + 1
+
+
+def _fail(findings, tally, fence: Fence, check: str, message: str) -> None:
+    findings.append(Finding(fence.opening.path, fence.opening.line, check, message))
+    tally.failed += 1
 
 
 def sort_fences(fences: list[Fence], summary: Summary, findings: list[Finding]):
@@ -28,32 +45,48 @@ def sort_fences(fences: list[Fence], summary: Summary, findings: list[Finding]):
     for fence in fences:
         lang = fence.lang
         tally = summary.tally(lang or "(no language)")
+        if fence.not_code:
+            options = fence.info.strip()
+            if lang and options.lstrip(".").lower().startswith(lang):
+                options = options.lstrip(".")[len(lang):].strip()
+            braces = "{" + (f".{lang} " if lang else "") + options + "}"
+            _fail(findings, tally, fence, "fence-not-rendered",
+                  f"this fence is {fence.not_code}; write its options in braces: ```{braces}```")
+            continue
         reason = fence.skip_reason
         if reason is not None and lang is not None:
             if not reason.strip():
-                findings.append(Finding(fence.opening.path, fence.opening.line, "fence-skip-reason",
-                                        "data-check-skip needs a reason saying why this example is not checked"))
-                tally.failed += 1
+                _fail(findings, tally, fence, "fence-skip-reason",
+                      "data-check-skip needs a reason saying why this example is not checked")
             else:
-                tally.skipped[reason] = tally.skipped.get(reason, 0) + 1
+                _skip(tally, reason)
             continue
+        key = lexer_key(lang) if lang else None
+        fence.key = key
         if lang is None:
-            findings.append(Finding(fence.opening.path, fence.opening.line, "fence-no-language",
-                                    "fence has no language: name one (text for output and plain text)"))
-            tally.failed += 1
-        elif lang in NOT_CODE:
-            tally.skipped["not code"] = tally.skipped.get("not code", 0) + 1
-        elif lang in NO_LINTER:
-            tally.skipped[NO_LINTER[lang]] = tally.skipped.get(NO_LINTER[lang], 0) + 1
+            _fail(findings, tally, fence, "fence-no-language",
+                  "fence has no language: name one (text for output and plain text)")
         elif lang in DIAGRAMS:
             diagrams.append(fence)
-        elif lang in BY_LANGUAGE:
-            buckets[BY_LANGUAGE[lang]].append(fence)
+        elif fence.custom:
+            _skip(tally, "a custom fence of the site's own, no linter")
+        elif key in NOT_CODE:
+            _skip(tally, "not code")
+        elif key in NO_LINTER:
+            _skip(tally, NO_LINTER[key])
+        elif key in BY_LEXER:
+            if key in TREE_LEXERS and any(line.lstrip().startswith(TREE) for line in fence.body):
+                _skip(tally, TREE_REASON)
+            else:
+                buckets[BY_LEXER[key]].append(fence)
+        elif key is not None:
+            _skip(tally, NO_LINTER_REASON)
         else:
-            findings.append(Finding(fence.opening.path, fence.opening.line, "fence-unknown-language",
-                                    f"no check for language '{lang}': use one of "
-                                    f"{', '.join(sorted(KNOWN))}, or mark it data-check-skip=\"reason\""))
-            tally.failed += 1
+            near = close_names(lang, DIAGRAMS)
+            hint = f"did you mean {' or '.join(near)}? " if near else ""
+            _fail(findings, tally, fence, "fence-unknown-language",
+                  f"Pygments has no lexer '{lang}', so the page shows it as plain text: {hint}"
+                  "name a language Pygments knows (text for plain text), or mark it data-check-skip=\"reason\"")
     return buckets, diagrams
 
 

@@ -4,10 +4,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scripts.fence_info import lexer_key, title_lexer
 from scripts.pages import Fence, Origin, Page
 from scripts.report import Finding
 
 TOOLS_ROOT = Path(__file__).resolve().parents[2]  # the repository that holds scripts/
+# A parse error in a fence whose title names a file of another language is most likely the wrong language.
+PARSE_CHECKS = {"python-compile", "yaml-parse", "json-parse", "toml-parse"}
+
+
+def title_hint(fence: Fence) -> str | None:
+    title = fence.attrs.get("title")
+    lexer = title_lexer(title) if title else None
+    if lexer is None or lexer.aliases[0] == fence.key:
+        return None
+    return f"the title '{title}' names a {lexer.name} file: is the fence's language ({fence.lang}) right?"
 
 
 @dataclass
@@ -24,6 +35,8 @@ class Context:
         return None
 
     def report(self, fence: Fence, line: int, check: str, message: str) -> None:
+        if check in PARSE_CHECKS and (hint := title_hint(fence)):
+            message = f"{message}; {hint}"
         o = fence.at(line)
         self.hits.append((fence, Finding(o.path, o.line, check, message)))
 
@@ -52,4 +65,4 @@ def fence_from_file(path: Path, root: Path, lang: str) -> Fence:
         body.pop()
     page = Page(rel, rel)
     return Fence(page, lang, lang, [], {}, Origin(rel, 1), body,
-                 [Origin(rel, i + 1) for i in range(len(body))])
+                 [Origin(rel, i + 1) for i in range(len(body))], key=lexer_key(lang))

@@ -7,12 +7,12 @@ import tomllib
 
 from scripts.snippets.base import Context
 
-LANGUAGES = {"json", "toml"}
+LEXERS = {"json", "toml"}
 
 
 def check(ctx: Context, fences) -> None:
     for fence in fences:
-        if fence.lang == "json":
+        if fence.key == "json":
             try:
                 json.loads(fence.text)
             except json.JSONDecodeError as e:

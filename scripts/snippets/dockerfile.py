@@ -1,15 +1,23 @@
-"""dockerfile fences: hadolint under the project's .hadolint.yaml, one process for all fences; warnings count."""
+"""dockerfile fences: hadolint under the project's .hadolint.yaml, one process for all fences; warnings count.
+
+A block without FROM is a fragment of a Dockerfile (the lines a section is about): the rules about what comes
+before it, DL3061 ("must begin with FROM", once per instruction) and DL3045 (COPY without an earlier WORKDIR),
+are left out there and the rest is checked.
+"""
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 
 from scripts import tools
 from scripts.snippets.base import Context
 
-LANGUAGES = {"dockerfile"}
+LEXERS = {"docker"}  # Pygments: docker, dockerfile
 LEVELS = ["error", "warning", "info", "style"]
+FRAGMENT_IGNORED = {"DL3061", "DL3045"}
+RE_FROM = re.compile(r"^\s*FROM\s", re.I | re.M)
 
 
 def _threshold(ctx: Context) -> str:
@@ -40,4 +48,6 @@ def check(ctx: Context, fences) -> None:
         if r["level"] not in counted:
             continue
         fence, offset = files[r["file"]]
+        if r["code"] in FRAGMENT_IGNORED and not RE_FROM.search(fence.text):
+            continue
         ctx.report(fence, r["line"] - offset, "dockerfile-hadolint", f"{r['code']} ({r['level']}) {r['message']}")

@@ -1,4 +1,9 @@
-"""python fences: compile, ruff's error rules (one ruff process for all fences), `.check-run` blocks executed."""
+"""python fences: compile, ruff's error rules (one ruff process for all fences), `.check-run` blocks executed.
+
+Teaching snippets often build on the block before. `{.python .check-continue}` lints a block after the page's
+earlier python blocks, so a name they define is known and a typo is still caught; `{.python .check-fragment}`
+marks a piece of code shown out of context, where undefined names (F821) are expected.
+"""
 from __future__ import annotations
 
 import ast
@@ -11,10 +16,15 @@ from concurrent.futures import ThreadPoolExecutor
 from scripts import tools
 from scripts.snippets.base import Context
 
-LANGUAGES = {"python", "py"}
+LEXERS = {"python"}  # Pygments lexer keys: python, py, py3, python3, …
 RUN_TIMEOUT = 60
 # Used only when the project has no ruff.toml: syntax errors, undefined names and the like.
 DEFAULT_SELECT = "E9,F"
+CONTINUE, FRAGMENT = "check-continue", "check-fragment"
+# F704 (await outside a function): the compile step allows top-level await, as IPython and
+# `python -m asyncio` do, so ruff must not contradict it.
+ALWAYS_IGNORED = {"F704"}
+FRAGMENT_IGNORED = {"F821"}
 
 
 def _compile(ctx: Context, fence) -> bool:
@@ -29,7 +39,19 @@ def _compile(ctx: Context, fence) -> bool:
 def _ruff(ctx: Context, fences) -> None:
     if not fences:
         return
-    files = ctx.write(fences, "python", ".py")
+    before: dict[int, str] = {}  # id(fence) -> the page's earlier blocks, for a continued example
+    earlier: dict[str, list[str]] = {}
+    for fence in fences:
+        seen = earlier.setdefault(fence.page.path, [])
+        if CONTINUE in fence.classes:
+            before[id(fence)] = "".join(seen)
+        seen.append(fence.text)
+
+    def render(fence):
+        prefix = before.get(id(fence), "")
+        return prefix + fence.text, prefix.count("\n")
+
+    files = ctx.write(fences, "python", ".py", render)
     args = [tools.which("ruff"), "check", "--no-cache", "--output-format", "json", "--exit-zero"]
     config = ctx.config_file("ruff.toml")
     args += ["--config", str(config)] if config is not None else ["--isolated", "--select", DEFAULT_SELECT]
@@ -41,7 +63,10 @@ def _ruff(ctx: Context, fences) -> None:
     for r in results:
         fence, offset = files[r["filename"]]
         code = r.get("code") or "syntax"
-        ctx.report(fence, r["location"]["row"] - offset, "python-ruff", f"{code} {r['message']}")
+        line = r["location"]["row"] - offset
+        if line < 1 or code in ALWAYS_IGNORED or (FRAGMENT in fence.classes and code in FRAGMENT_IGNORED):
+            continue  # a continued block's earlier lines are reported at their own fence
+        ctx.report(fence, line, "python-ruff", f"{code} {r['message']}")
 
 
 def _run_one(ctx: Context, fence, index: int) -> None:

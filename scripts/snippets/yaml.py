@@ -4,6 +4,10 @@
 - Kubernetes manifest (`apiVersion` + `kind`): kubernetes-validate's strict schemas.
 - GitHub workflow (`on:` + `jobs:`): the workflow schema that check-jsonschema vendors.
 Schema errors point at the line of the offending key, found by walking the YAML node tree.
+
+What the site itself shows is accepted: tags such as MkDocs' `!!python/name:`, `!ENV` and `!relative` (any tag
+is valid YAML; what it means is the application's business), and a line holding only `...` where part of a
+file is left out (an elided file is parsed and linted, but not held to a schema it only partly shows).
 """
 from __future__ import annotations
 
@@ -18,9 +22,10 @@ import yaml as pyyaml
 from scripts import tools
 from scripts.snippets.base import Context
 
-LANGUAGES = {"yaml", "yml"}
+LEXERS = {"yaml"}  # Pygments: yaml, yml
 RE_PARSABLE = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<col>\d+): \[(?P<level>\w+)\] (?P<msg>.*?)(?: \((?P<rule>[\w-]+)\))?$")
-MAX_MESSAGE = 200
+RE_ELISION = re.compile(r"^(?P<indent>[ \t]*)(?:\.\.\.|\u2026)[ \t]*$")
+LONG_REPR = 60
 
 
 class Yaml12Loader(pyyaml.SafeLoader):
@@ -34,6 +39,28 @@ Yaml12Loader.yaml_implicit_resolvers = {
 Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+
+
+def _untagged(loader, _suffix, node):
+    if isinstance(node, pyyaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, pyyaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_scalar(node)
+
+
+for _prefix in ("!", "tag:yaml.org,2002:python/"):
+    Yaml12Loader.add_multi_constructor(_prefix, _untagged)
+
+
+def elided_lines(fence) -> set[int]:
+    """1-based lines that only say "part of the file is left out here" (`...`)."""
+    return {i for i, line in enumerate(fence.body, 1) if RE_ELISION.match(line)}
+
+
+def _render(fence):
+    body = [RE_ELISION.sub(r"\g<indent># ...", line) for line in fence.body]
+    return "\n".join(body) + ("\n" if body else ""), 0
 
 
 def kind_of(doc) -> str | None:
@@ -103,8 +130,28 @@ def node_line(node, path, extra_key: str | None = None) -> int:
     return line
 
 
-def _short(msg: str) -> str:
-    return msg if len(msg) <= MAX_MESSAGE else msg[: MAX_MESSAGE - 1] + "…"
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        keys = ", ".join(map(str, list(value)[:4])) + (", …" if len(value) > 4 else "")
+        return f"a mapping ({keys})"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item(s)"
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    return type(value).__name__
+
+
+def _message(err) -> str:
+    """jsonschema's message with long Python reprs (a whole mapping, a list of allowed values) said in words."""
+    msg = err.message
+    instance = repr(err.instance)
+    if len(instance) > LONG_REPR and instance in msg:
+        msg = msg.replace(instance, _describe(err.instance))
+    allowed = repr(err.validator_value)
+    if len(allowed) > LONG_REPR and allowed in msg:
+        msg = msg.replace(allowed, f"the {len(err.validator_value)} values the schema allows"
+                          if isinstance(err.validator_value, list) else "what the schema allows")
+    return msg
 
 
 def _deepest(err):
@@ -144,18 +191,21 @@ def _validate(ctx: Context, fence, doc, node, line0: int) -> None:
             extra = m.group(1)
         where = "/".join(map(str, err.absolute_path)) or "(top level)"
         ctx.report(fence, node_line(node, list(err.absolute_path), extra) + 1, check_id,
-                   _short(f"{label}: {where}: {err.message}"))
+                   f"{label}: {where}: {_message(err)}")
 
 
 def _parse(ctx: Context, fence) -> bool:
+    text, _ = _render(fence)
     try:
-        nodes = list(pyyaml.compose_all(fence.text, Loader=Yaml12Loader))
-        docs = list(pyyaml.load_all(fence.text, Loader=Yaml12Loader))
+        nodes = list(pyyaml.compose_all(text, Loader=Yaml12Loader))
+        docs = list(pyyaml.load_all(text, Loader=Yaml12Loader))
     except pyyaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         ctx.report(fence, (mark.line + 1) if mark else 1, "yaml-parse", problem)
         return False
+    if elided_lines(fence):
+        return True
     for doc, node in zip(docs, nodes):
         if node is not None:
             _validate(ctx, fence, doc, node, node.start_mark.line)
@@ -165,7 +215,7 @@ def _parse(ctx: Context, fence) -> bool:
 def _yamllint(ctx: Context, fences) -> None:
     if not fences:
         return
-    files = ctx.write(fences, "yaml", ".yaml")
+    files = ctx.write(fences, "yaml", ".yaml", _render)
     args = [tools.which("yamllint"), "--format", "parsable"]
     config = ctx.config_file(".yamllint.yaml")
     if config is not None:
@@ -179,6 +229,8 @@ def _yamllint(ctx: Context, fences) -> None:
             continue
         fence, offset = files[m.group("file")]
         rule = m.group("rule") or "syntax"
+        if int(m.group("line")) - offset in elided_lines(fence):
+            continue
         ctx.report(fence, int(m.group("line")) - offset, "yaml-yamllint", f"{rule}: {m.group('msg')}")
 
 
