@@ -1,6 +1,6 @@
 """Start the API on the port each platform expects: the image's ENTRYPOINT (Dockerfile.uv).
 
-    python -m app.serve          $PORT if set (Cloud Run, Azure Container Apps, Heroku-style hosts), else 8000
+    python -m app.serve          $PORT if set (Cloud Run sets it; elsewhere set it yourself), else 8000
     python -m app.serve serve    8080: how Amazon SageMaker starts an inference container
     python -m app.serve --check  exit 0 if /health answers (the HEALTHCHECK; slim images have no curl)
 
