@@ -51,7 +51,7 @@ def test_the_environment_is_outside_every_synced_path():
 def test_dev_stage_reloads_from_src_with_the_locked_environment():
     dev = stage("dev")
     assert "MODEL_DIR=/src/artifacts" in dev
-    assert "USER app" in dev and "chown -R app:app /src" in dev
+    assert "USER app" in dev and "chown -R app:app /src /opt/venv" in dev
     command = " ".join(DEV["services"]["api"]["command"])
     assert "--reload" in command and "--reload-dir app" in command
     # The dev override must lift compose.yaml's read-only root file system, or watch cannot write.
