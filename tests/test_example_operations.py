@@ -59,6 +59,14 @@ def test_requests_are_counted_per_route_method_and_status(client):
     assert not any("/no/such/page" in str(key) for key in samples)
 
 
+def test_unknown_methods_share_one_label(client):
+    client.request("BREW", "/predict")
+    client.request("PURGE", "/health")
+    samples = scrape(client)
+    methods = {dict(key)["method"] for name, key in samples if name == "http_requests_total"}
+    assert methods == {"OTHER"}
+
+
 def test_latency_histogram_has_one_observation_per_request(client):
     for _ in range(4):
         client.post("/predict", json={"instances": [SETOSA]})

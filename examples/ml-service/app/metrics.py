@@ -31,6 +31,8 @@ disable_created_metrics()
 
 # Seconds. /predict answers in milliseconds here; the top buckets catch a stalled worker or a slow database.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# A client can send any word as the method; anything else is counted as OTHER, so labels stay bounded.
+KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 class _StateCollector:
@@ -103,7 +105,8 @@ class _MetricsMiddleware:
             # any URL a scanner tries) would create a series per URL and exhaust Prometheus' memory.
             route = scope.get("route")
             label = getattr(route, "path", None) or "unmatched"
-            key = (scope["method"], label, str(status))
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            key = (method, label, str(status))
             self.metrics.requests.labels(*key).inc()
             self.metrics.latency.labels(*key).observe((end or time.perf_counter()) - start)
 
