@@ -16,8 +16,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from .config import Settings
+from .logs import configure_logging, install_request_ids
+from .metrics import count_predictions, install_metrics
 from .model import load_model
 from .prediction_log import PredictionLog
+from .sagemaker import router as sagemaker_router
 from .schemas import PredictRequest, PredictResponse
 
 logger = logging.getLogger("ml_service")
@@ -62,6 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Iris classifier", version="1.0.0", lifespan=lifespan)
     app.state.model = None
     app.state.prediction_log = None
+    # Operations (app/metrics.py, app/logs.py, app/sagemaker.py): GET /metrics, request ids, /ping + /invocations.
+    install_metrics(app)
+    install_request_ids(app)
+    app.include_router(sagemaker_router)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -92,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def predict(body: PredictRequest, request: Request, background: BackgroundTasks) -> PredictResponse:
         model = request.app.state.model
         predictions = model.predict(body.instances)
+        count_predictions(request, predictions)
         prediction_log = request.app.state.prediction_log
         if prediction_log is not None:
             # Runs after the response is sent, so logging never adds latency to the answer.
@@ -106,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-# uvicorn configures only its own loggers; without this, the service's INFO lines would not reach `docker logs`.
-logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format="%(levelname)s:\t%(name)s: %(message)s")
+# One JSON line per log record on stdout, uvicorn's included; without this the service's INFO lines would not
+# reach `docker logs`.
+configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
 app = create_app()
