@@ -23,6 +23,12 @@ class Settings:
     # How long to stop trying after a failure; doubles on each further failure up to mongo_backoff_max_s.
     mongo_backoff_s: float = 5.0
     mongo_backoff_max_s: float = 300.0
+    # The largest request body accepted (413 above it). A full batch of 100 flowers is about 10 KB of JSON.
+    max_body_bytes: int = 64 * 1024
+    # Predictions waiting for the database writer; when full, further ones are dropped (and counted).
+    log_queue_size: int = 1000
+    # How long shutdown waits for the writer to store what is queued.
+    log_drain_s: float = 5.0
     # Whether /ready fails while a configured database is unreachable (see the serving page for the trade-off).
     ready_requires_db: bool = True
 
@@ -37,5 +43,8 @@ class Settings:
             mongo_timeout_ms=int(env.get("MONGO_TIMEOUT_MS", cls.mongo_timeout_ms)),
             mongo_backoff_s=float(env.get("MONGO_BACKOFF_S", cls.mongo_backoff_s)),
             mongo_backoff_max_s=float(env.get("MONGO_BACKOFF_MAX_S", cls.mongo_backoff_max_s)),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", cls.max_body_bytes)),
+            log_queue_size=int(env.get("LOG_QUEUE_SIZE", cls.log_queue_size)),
+            log_drain_s=float(env.get("LOG_DRAIN_S", cls.log_drain_s)),
             ready_requires_db=_bool(env.get("READY_REQUIRES_DB", "true")),
         )
