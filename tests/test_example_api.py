@@ -227,3 +227,13 @@ def test_openapi_documents_every_status_sent(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert set(paths["/predict"]["post"]["responses"]) == {"200", "400", "413", "422"}
     assert set(paths["/ready"]["get"]["responses"]) == {"200", "503"}
+
+
+def test_the_mongodb_url_can_come_from_a_secret_file(monkeypatch, tmp_path):
+    secret = tmp_path / "mongo-url"
+    secret.write_text("mongodb://api:pw@mongo:27017/mlservice\n")
+    monkeypatch.setenv("MONGO_URL", "mongodb://ignored")
+    monkeypatch.setenv("MONGO_URL_FILE", str(secret))
+    assert Settings.from_env().mongo_url == "mongodb://api:pw@mongo:27017/mlservice"
+    monkeypatch.setenv("MONGO_URL_FILE", str(tmp_path / "not-mounted"))
+    assert Settings.from_env().mongo_url is None

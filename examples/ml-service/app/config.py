@@ -11,6 +11,16 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _mongo_url(env) -> str | None:
+    # MONGO_URL_FILE: the URL (it holds a password) read from a mounted Secret file instead of the environment.
+    path = env.get("MONGO_URL_FILE")
+    if path:
+        file = Path(path)
+        # A missing file is an absent optional Secret: serve without logging, as without MONGO_URL.
+        return (file.read_text(encoding="utf-8").strip() or None) if file.is_file() else None
+    return env.get("MONGO_URL") or None
+
+
 @dataclass(frozen=True)
 class Settings:
     model_dir: Path = Path("artifacts")
@@ -37,7 +47,7 @@ class Settings:
         env = os.environ
         return cls(
             model_dir=Path(env.get("MODEL_DIR", "artifacts")),
-            mongo_url=env.get("MONGO_URL") or None,
+            mongo_url=_mongo_url(env),
             mongo_db=env.get("MONGO_DB", cls.mongo_db),
             mongo_collection=env.get("MONGO_COLLECTION", cls.mongo_collection),
             mongo_timeout_ms=int(env.get("MONGO_TIMEOUT_MS", cls.mongo_timeout_ms)),
