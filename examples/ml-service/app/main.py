@@ -139,10 +139,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response_model=PredictResponse,
         responses={
             400: {"model": ErrorMessage, "description": "The body is not JSON text (not UTF-8, nested too deeply)"},
-            # Sent by FastAPI's body limit as plain text, before the route runs.
+            # Sent by FastAPI's body limit before the route runs: plain text when Content-Length is over the
+            # limit, JSON when a streamed (chunked) body grows over it.
             413: {
                 "description": f"The body is larger than {settings.max_body_bytes} bytes",
-                "content": {"text/plain": {"schema": {"type": "string", "examples": ["Content Too Large"]}}},
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorMessage"}},
+                    "text/plain": {"schema": {"type": "string", "examples": ["Content Too Large"]}},
+                },
             },
         },
     )
