@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 
 import pytest
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 # isort: off
 from example_fixtures import EXAMPLE_DIR, example_artifacts, read_json  # noqa: F401 - fixture
 from app.config import Settings
-from app.main import create_app
+from app.main import MAX_ECHO_CHARS, MAX_ERRORS, create_app
 from app.model import ModelLoadError
 from app.schemas import MAX_BATCH_SIZE
 # isort: on
@@ -165,4 +166,74 @@ def test_settings_come_from_the_environment(monkeypatch):
     assert settings.mongo_timeout_ms == 250
     assert settings.ready_requires_db is False
     monkeypatch.setenv("MONGO_URL", "")
+    assert Settings.from_env().mongo_url is None
+
+
+# Malformed bytes: each gets a clear 4xx with a short reply, never a 500 (the TestClient would raise on one).
+NESTED_990 = '{"instances": [{"sepal_length": ' + "[" * 990 + "]" * 990 + "}]}"
+MALFORMED = [
+    pytest.param(b'{"instances": [{"sepal_length": "\\ud800"}]}', "application/json", 422, id="escaped-surrogate-value"),
+    pytest.param(b'{"instances": [{"\\ud800": 1}]}', "application/json", 422, id="escaped-surrogate-key"),
+    pytest.param(b'{"instances": [{"\xed\xa0\x80": 1}]}', "application/json", 422, id="raw-surrogate-bytes"),
+    pytest.param(b'{"instances": [{"\xe9": 1}]}', "application/json", 400, id="latin-1-as-json"),
+    pytest.param(b'{"instances": [{"\xe9": 1}]}', "text/plain", 422, id="latin-1-as-text"),
+    pytest.param(b"\xff\xfe\x00\xd8", "application/octet-stream", 422, id="binary"),
+    pytest.param(b"\xff\xfe\x00\xd8", None, 422, id="binary-without-content-type"),
+    pytest.param(b'{"instances": ' + b"[" * 500 + b"]" * 500 + b"}", "application/json", 422, id="nested-500"),
+    pytest.param(NESTED_990.encode(), "application/json", 400, id="nested-990"),
+    pytest.param(b'{"instances": [{"sepal_length": ' + b"9" * 5000 + b"}]}", "application/json", 400, id="5000-digits"),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type", "status"), MALFORMED)
+def test_malformed_bytes_get_a_clear_4xx(client, caplog, body, content_type, status):
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post("/predict", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert len(response.content) < 1000
+    assert response.json()["detail"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info], "no log lines, no tracebacks"
+
+
+def test_a_bad_batch_gets_a_short_422(client):
+    # 400 bad instances (55 KB): FastAPI's own handler would echo every one of them back.
+    bad = {"sepal_length": "x" * 40, "sepal_width": [[1] * 20], "colour": "blue"}
+    body = json.dumps({"instances": [bad] * 400})
+    assert len(body) > 50_000
+    response = post_raw(client, body)
+    assert response.status_code == 422
+    assert len(response.content) < 500, len(response.content)
+
+
+def test_errors_are_capped_and_inputs_truncated(client):
+    instance = dict(SETOSA, **{f"extra_{i}": "y" * 500 for i in range(50)})
+    response = client.post("/predict", json={"instances": [instance]})
+    assert response.status_code == 422
+    errors = response.json()["detail"]
+    assert len(errors) == MAX_ERRORS
+    assert all(len(e.get("input", "")) <= MAX_ECHO_CHARS + 1 for e in errors)
+    assert errors[0]["input"].endswith("…")
+
+
+def test_a_body_over_the_limit_is_a_413(client):
+    body = json.dumps({"instances": [SETOSA] * 1000})
+    assert len(body) > Settings().max_body_bytes
+    response = post_raw(client, body)
+    assert response.status_code == 413
+    assert len(response.content) < 100
+
+
+def test_openapi_documents_every_status_sent(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert set(paths["/predict"]["post"]["responses"]) == {"200", "400", "413", "422"}
+    assert set(paths["/ready"]["get"]["responses"]) == {"200", "503"}
+
+
+def test_the_mongodb_url_can_come_from_a_secret_file(monkeypatch, tmp_path):
+    secret = tmp_path / "mongo-url"
+    secret.write_text("mongodb://api:pw@mongo:27017/mlservice\n")
+    monkeypatch.setenv("MONGO_URL", "mongodb://ignored")
+    monkeypatch.setenv("MONGO_URL_FILE", str(secret))
+    assert Settings.from_env().mongo_url == "mongodb://api:pw@mongo:27017/mlservice"
+    monkeypatch.setenv("MONGO_URL_FILE", str(tmp_path / "not-mounted"))
     assert Settings.from_env().mongo_url is None

@@ -55,7 +55,7 @@ def test_predictions_are_logged_to_mongodb(mongo_url, example_artifacts):  # noq
             request = read_json("requests/predict.json")
             response = client.post("/predict", json=request)
             assert response.status_code == 200
-        # TestClient runs the background task before returning, so the document is there now.
+            # The writer thread inserts in the background; shutdown (leaving the block) writes what is queued.
         documents = list(checker[database]["predictions"].find({}, {"_id": 0}))
         assert len(documents) == 1
         (document,) = documents
@@ -80,17 +80,20 @@ def test_service_keeps_answering_with_one_warning_when_mongodb_is_down(
             response = client.post("/predict", json=read_json("requests/predict.json"))
             assert response.status_code == 200
             assert response.json() == expected
-        dropped = client.app.state.prediction_log.dropped
-    elapsed = time.monotonic() - started
+        elapsed = time.monotonic() - started
+    # Held in the queue while the database is down; counted as dropped at shutdown.
+    dropped = client.app.state.prediction_log.dropped
 
     warnings = [r for r in caplog.records if r.name == LOGGER and r.levelno >= logging.WARNING]
-    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    # One line when the database is found down, one at shutdown saying how many predictions were not logged.
+    assert len(warnings) == 2, [r.getMessage() for r in warnings]
+    assert "shutting down with 10 predictions not logged" in warnings[1].getMessage()
     message = warnings[0].getMessage()
     assert "unreachable" in message and "still served" in message
     assert warnings[0].exc_info is None, "a warning, not a stack trace"
     assert "s3cret-pw" not in caplog.text, "the password in MONGO_URL must never be logged"
     assert dropped == 10
-    # Only the first request waits for the 500 ms server-selection timeout; the rest skip the database.
+    # No request waits for the database: they only queue a document for the writer thread.
     assert elapsed < 5, f"10 requests took {elapsed:.1f} s"
 
 
@@ -99,7 +102,11 @@ def test_ready_reports_an_unreachable_database(closed_port_url, example_artifact
     with TestClient(create_app(settings)) as client:
         ready = client.get("/ready")
         assert ready.status_code == 503
-        assert ready.json() == {"status": "not ready", "checks": {"model": "loaded", "database": "unreachable"}}
+        assert ready.json() == {
+            "status": "not ready",
+            "checks": {"model": "loaded", "database": "unreachable"},
+            "prediction_log": {"logged": 0, "dropped": 0, "queued": 0},
+        }
         assert client.get("/health").status_code == 200, "liveness must not depend on the database"
 
     relaxed = Settings(model_dir=example_artifacts, mongo_url=closed_port_url, ready_requires_db=False)
@@ -109,26 +116,19 @@ def test_ready_reports_an_unreachable_database(closed_port_url, example_artifact
         assert ready.json()["checks"]["database"] == "unreachable"
 
 
-def test_backoff_skips_the_database_then_retries(closed_port_url, caplog):
+def test_requests_never_wait_for_a_database_that_is_down(closed_port_url, caplog):
     caplog.set_level(logging.INFO, logger=LOGGER)
-    log = PredictionLog(closed_port_url, "db", "predictions", timeout_ms=200, backoff_s=0.5)
+    log = PredictionLog(closed_port_url, "db", "predictions", timeout_ms=200, backoff_s=0.5, queue_size=3)
     try:
         started = time.monotonic()
-        assert log.record("v", [], []) is False
-        assert time.monotonic() - started >= 0.15, "the first attempt really tries the server"
-
-        started = time.monotonic()
-        assert log.record("v", [], []) is False
-        assert time.monotonic() - started < 0.05, "during the back-off no request waits for the database"
-
-        time.sleep(0.6)
-        started = time.monotonic()
-        assert log.record("v", [], []) is False
-        assert time.monotonic() - started >= 0.15, "after the back-off it tries the server again"
-        assert log.dropped == 3
+        results = [log.submit("v", [], []) for _ in range(10)]
+        assert time.monotonic() - started < 0.05, "submitting only queues, it never waits for the server"
+        assert results.count(False) >= 6, "beyond the queue's bound predictions are dropped"
+        assert log.status(wait_s=2) == "unreachable"
     finally:
-        log.close()
-    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+        log.close(drain_s=0.5)
+    assert log.dropped == 10 and log.logged == 0
+    assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
 
 
 def test_log_lines_never_contain_credentials():

@@ -34,3 +34,19 @@ class Prediction(BaseModel):
 class PredictResponse(BaseModel):
     model_version: str
     predictions: list[Prediction]
+
+
+class ErrorMessage(BaseModel):
+    detail: str = Field(examples=["There was an error parsing the body"])
+
+
+class PredictionLogStatus(BaseModel):
+    logged: int = Field(description="Predictions written to MongoDB since start-up")
+    dropped: int = Field(description="Predictions not logged: queue full, database failing, or shutdown")
+    queued: int = Field(description="Predictions waiting for the writer")
+
+
+class ReadyResponse(BaseModel):
+    status: str = Field(examples=["ready", "not ready"])
+    checks: dict[str, str] = Field(examples=[{"model": "loaded", "database": "ok"}])
+    prediction_log: PredictionLogStatus | None = None
