@@ -185,10 +185,12 @@ MALFORMED = [
 ]
 
 
+# /invocations (SageMaker's contract) takes the same body as /predict, so it must refuse the same bytes the same way.
+@pytest.mark.parametrize("path", ["/predict", "/invocations"])
 @pytest.mark.parametrize(("body", "content_type", "status"), MALFORMED)
-def test_malformed_bytes_get_a_clear_4xx(client, caplog, body, content_type, status):
+def test_malformed_bytes_get_a_clear_4xx(client, caplog, path, body, content_type, status):
     headers = {"Content-Type": content_type} if content_type else {}
-    response = client.post("/predict", content=body, headers=headers)
+    response = client.post(path, content=body, headers=headers)
     assert response.status_code == status, response.text
     assert len(response.content) < 1000
     assert response.json()["detail"]
