@@ -83,3 +83,56 @@ def test_llm_example_files_are_checked_as_their_kind():
     checked = {p.relative_to(ROOT).as_posix(): expected_kind(p) for p in YAML_FILES}
     assert {rel: checked.get(rel) for rel in LLM_EXAMPLE_FILES} == LLM_EXAMPLE_FILES
     assert ROOT / "examples" / "llm" / "Dockerfile" in DOCKERFILES
+
+
+# --- Jobs and CronJobs: what the schema cannot check ------------------------------------------------
+# The API server rejects a podFailurePolicy without restartPolicy: Never, and nothing but a test notices when
+# a manifest's exit codes or shard count drift from the code they describe.
+
+JOB_FILES = {
+    "examples/ml-service/k8s/jobs/batch-score-cronjob.yaml": ("app.batch", ["EXIT_USAGE", "EXIT_BAD_INPUT",
+                                                                           "EXIT_NO_MODEL"]),
+    "examples/pytorch-train/k8s/train-job.yaml": (None, None),
+}
+
+
+def _job_specs(path: Path):
+    import yaml as pyyaml
+
+    for doc in pyyaml.safe_load_all(path.read_text(encoding="utf-8")):
+        if doc and doc["kind"] == "Job":
+            yield doc["spec"]
+        elif doc and doc["kind"] == "CronJob":
+            yield doc["spec"]["jobTemplate"]["spec"]
+
+
+@pytest.mark.parametrize("rel", sorted(JOB_FILES))
+def test_job_manifests_are_consistent_with_their_code(rel):
+    specs = list(_job_specs(ROOT / rel))
+    assert specs, f"{rel} holds no Job"
+    for spec in specs:
+        pod = spec["template"]["spec"]
+        if "podFailurePolicy" in spec:
+            assert pod["restartPolicy"] == "Never", "podFailurePolicy requires restartPolicy: Never"
+        container = pod["containers"][0]
+        env = {item["name"]: item.get("value") for item in container.get("env", [])}
+        if spec.get("completionMode") == "Indexed" and "SHARD_COUNT" in env:
+            assert int(env["SHARD_COUNT"]) == spec["completions"], "SHARD_COUNT must equal completions"
+        fail_codes = [code for rule in spec.get("podFailurePolicy", {}).get("rules", [])
+                      if rule["action"] == "FailJob" for code in rule["onExitCodes"]["values"]]
+        module, names = JOB_FILES[rel]
+        if module is not None:
+            import sys
+
+            sys.path.insert(0, str(EXAMPLES / "ml-service"))
+            try:
+                import importlib
+
+                code = importlib.import_module(module)
+            finally:
+                sys.path.remove(str(EXAMPLES / "ml-service"))
+            assert sorted(fail_codes) == sorted(getattr(code, name) for name in names)
+        else:
+            # train.py: 2 is argparse's usage error, 3 its EXIT_DIVERGED constant.
+            source = (EXAMPLES / "pytorch-train" / "train.py").read_text(encoding="utf-8")
+            assert "EXIT_DIVERGED = 3" in source and sorted(fail_codes) == [2, 3]
