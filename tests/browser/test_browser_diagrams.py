@@ -40,7 +40,7 @@ _DIAGRAMS_JS = """
 _OWN_TEXT_JS = """
   const ownText = (el) => {
     if (["style", "title", "desc"].includes(el.localName) || el.closest("defs, marker")) return "";
-    return [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join("").trim();
+    return [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent.trim()).filter(Boolean).join(" ");
   };
   const texts = (svg) => [...svg.querySelectorAll("*")].filter(el => {
     if (!ownText(el)) return false;
