@@ -75,7 +75,7 @@ MERMAID_CONFIG = {
     "theme": "base",
     "themeVariables": {"darkMode": False, "fontSize": "16px", **THEME_VARIABLES},
     "flowchart": {"nodeSpacing": 20, "rankSpacing": 40, "padding": 8, "diagramPadding": 6, "wrappingWidth": 180,
-                  "inheritDir": True},
+                  "inheritDir": True, "subGraphTitleMargin": {"top": 4, "bottom": 8}},
     "state": {"padding": 6},
     "sequence": {"diagramMarginX": 6, "diagramMarginY": 6, "actorMargin": 24, "width": 120, "boxMargin": 6,
                  "noteMargin": 6, "messageMargin": 30, "wrap": True},

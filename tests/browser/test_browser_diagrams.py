@@ -10,6 +10,7 @@ caption and the label, and says by how much it misses, so a new diagram can be f
 """
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ElementTree
 from urllib.parse import urljoin
 
@@ -159,7 +160,13 @@ def _open(new_context, base_url, site, page_url, viewport=1280, scheme="default"
         use_palette(context, site, scheme)
     page = context.new_page()
     page.goto(base_url + page_url, wait_until="load")
-    wait_for_diagrams(page, expected_diagrams(site, page_url))
+    expected = expected_diagrams(site, page_url)
+    wait_for_diagrams(page, expected)
+    built = page.evaluate("document.querySelectorAll('.mermaid-rendered svg').length")
+    # A plain `mkdocs build` leaves diagrams to Mermaid in the browser, which these tests do not measure.
+    assert built == expected, (
+        f"/{page_url}: {expected} diagram(s) in the HTML, {built} rendered at build time: measure the site "
+        "scripts/build.py builds (run `.venv/bin/python scripts/build.py --offline` first)")
     return page
 
 
@@ -170,15 +177,26 @@ def test_diagram_text_is_big_enough(diagram_page_url, width, site, base_url, new
     page = _open(new_context, base_url, site, diagram_page_url, width, **mobile)
     names = page.evaluate(_DIAGRAMS_JS)
     sizes = page.evaluate(_TEXT_SIZE_JS)
+    scrolls = page.evaluate("""() => [...document.querySelectorAll(".mermaid-scroll")].map(box => ({
+        scrolls: box.scrollWidth > box.clientWidth + 1, column: box.clientWidth,
+        natural: box.querySelector("svg").viewBox.baseVal.width}))""")
     floor = MIN_TEXT_PX[width]
     problems = []
-    for d, size in zip(names, sizes):
+    for d, size, scroll in zip(names, sizes, scrolls):
         if not size["count"]:
             problems.append(f"{_name(d)} shows no text")
         elif size["px"] < floor:
             problems.append(
                 f"{_name(d)}: smallest text {size['px']:.1f} px at {width} px wide, {floor - size['px']:.1f} px "
                 f"under the {floor:g} px floor ({floor / size['px']:.2f}x too small), label {size['label']!r}")
+        if scroll["scrolls"] and width >= 1280:
+            problems.append(
+                f"{_name(d)} is {scroll['natural']:.0f} px wide: even a desktop's {scroll['column']} px column "
+                "has to scroll it sideways")
+        elif scroll["scrolls"]:
+            # Allowed (the figure scrolls, never the page), but a diagram that fits reads better.
+            warnings.warn(f"/{diagram_page_url} {_name(d)} scrolls sideways at {width} px: {scroll['natural']:.0f} px "
+                          f"wide at its natural size, fits a phone under ~490 px", stacklevel=1)
     assert not problems, (
         f"/{diagram_page_url}: " + "\n  ".join([""] + problems)
         + "\n  Redraw it to fit: flowchart TB, at most 3 nodes per rank, labels of at most ~18 characters "
