@@ -4,8 +4,9 @@
 
 The generated site uses the real mkdocs.yml (theme, extensions, plugins) with N pages, each holding several
 valid fences of every checked language, so it measures the clean path a contributor's run takes.
-Goal (issue 3): ratio <= 1.5, i.e. the checks cost at most half a build. Prints both times and the ratio,
-for a cold run (the diagram cache emptied first: a fresh clone) and a warm one (a re-run).
+Goal (issue 14): cold ratio <= 1.5 (the diagram cache emptied first: a fresh clone, or a Mermaid upgrade),
+warm ratio <= 1.0 (a re-run). Prints both times and the ratio for each, and `uptime`'s load before and
+after, since a busy machine moves both numbers.
 """
 from __future__ import annotations
 
@@ -200,11 +201,11 @@ def bench(name: str, config: Path, work: Path) -> None:
     print(f"{name}: mkdocs build {plain:.1f}s (exit {rc1}); the build as scripts/build.py runs it "
           f"{own:.1f}s (exit {rc3})")
     shutil.rmtree(cwd / ".cache" / "diagrams", ignore_errors=True)
-    for run in ("cold", "warm"):
+    for run, goal in (("cold", 1.5), ("warm", 1.0)):
         checked, rc2, out2 = timed([sys.executable, str(ROOT / "scripts/build.py"), "--offline", "--config",
                                     str(config), "--site-dir", str(work / f"{name}-checked")], cwd)
         print(f"  {run}: scripts/build.py --offline {checked:.1f}s (exit {rc2}), ratio {checked / plain:.2f} "
-              f"(goal <= 1.5); against its own build {checked / own:.2f}")
+              f"(goal <= {goal}); against its own build {checked / own:.2f}")
         for line in out2.splitlines():
             if line.startswith(("time:", "pages:", "clean", "links")):
                 print(f"    {line}")
@@ -221,6 +222,8 @@ def main(argv=None) -> int:
     p.add_argument("--skip-real", action="store_true")
     p.add_argument("--keep", help="keep the generated site in this directory")
     args = p.parse_args(argv)
+    print(f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
+          f"({os.cpu_count()} CPUs)")
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         work = Path(args.keep or tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -231,6 +234,7 @@ def main(argv=None) -> int:
             shutil.rmtree(gen)
         config = generate(gen, args.pages)
         bench(f"generated {args.pages}-page site", config, work)
+    print(f"load average after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     return 0
 
 
