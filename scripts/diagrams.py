@@ -14,7 +14,7 @@ Size: the SVG scales down to its column, but never below the width at which its 
 also gets a standalone copy of each diagram (`diagram-N.svg` next to its index.html), linked under it.
 
 Speed: a cold run renders every diagram. `prestart` launches Chromium and loads Mermaid while the build
-reads its config and pages, and the renders are shared among a few tabs.
+reads its config and pages (TABS says how many tabs share the renders).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from scripts.report import Finding
 
 MERMAID_JS = Path("node_modules/mermaid/dist/mermaid.min.js")
 STYLESHEET = Path("docs/assets/stylesheets/extra.css")  # holds the --diagram-* palette for both schemes
-TABS = 2  # renders in flight at once: the machine this targets has 2 cores, one busy with the MkDocs build
+TABS = 1  # tabs rendering at once: each parses Mermaid again; on 2 cores shared with the MkDocs build, 2 tabs measured slower
 RE_LINE = re.compile(r"line (\d+)", re.I)
 
 # Smallest on-screen text a diagram may shrink to (px): CONTRIBUTING.md, "Add a diagram".
