@@ -107,6 +107,7 @@ def run(args) -> tuple[list[Finding], Summary]:
         build_start = time.perf_counter()
         site_arg = str(Path(args.site_dir).resolve()) if args.site_dir else None  # the child runs elsewhere
         build_proc = links.start_build(config_path, site_arg, build_out, config_path.parent)
+        diagrams.prestart(config_path.parent, config_path.parent / ".cache" / "diagrams")  # cold runs only
         try:
             with timer.stage("config"):
                 config = load_config(config_path, args.site_dir)
@@ -187,25 +188,12 @@ def run(args) -> tuple[list[Finding], Summary]:
 
             if rendered:
                 with timer.stage("inline diagrams"):
-                    count = inline_site_diagrams(site_dir, rendered)
+                    count = diagrams.inline_site(site_dir, rendered, root)
                 summary.notes.append(f"inlined {count} diagram(s) as SVG in {site_rel}/")
         else:
             summary.notes.append("link and HTML checks skipped: the site did not build")
     summary.stages["total"] = time.perf_counter() - t0
     return sort_findings(findings), summary
-
-
-def inline_site_diagrams(site_dir: Path, rendered) -> int:
-    total = 0
-    for path in site_dir.rglob("*.html"):
-        text = path.read_text(encoding="utf-8")
-        if 'class="mermaid"' not in text:
-            continue
-        new, count = diagrams.inline_svgs(text, rendered)
-        if count:
-            path.write_text(new, encoding="utf-8")
-            total += count
-    return total
 
 
 def main(argv=None) -> int:

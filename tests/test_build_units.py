@@ -136,7 +136,7 @@ def test_inline_svgs_replaces_rendered_diagrams_only():
     rendered = {diagram_key(good): Rendered(diagram_key(good), "<svg>G</svg>"),
                 diagram_key(bad): Rendered(diagram_key(bad), None, "Parse error", 2)}
     out, count = inline_svgs(html, rendered)
-    assert count == 1 and '<div class="mermaid-rendered"><svg>G</svg></div>' in out
+    assert count == 1 and '<div class="mermaid-scroll" tabindex="0"><svg>G</svg></div>' in out
     assert '<pre class="mermaid"><code>flowchart LR\n  A --> B{' in out
 
 

@@ -82,8 +82,8 @@ def interact(page) -> None:
 
 # Runtime diagrams: Material replaces each <pre class="mermaid"> with a <div class="mermaid"> whose
 # shadow root holds the SVG. Build-time diagrams (scripts/diagrams.py, inline_svgs): a
-# <div class="mermaid-rendered"> holding the SVG in Mermaid's light theme, which extra.css inverts
-# in the dark palette.
+# <div class="mermaid-rendered"> holding one SVG whose colours are extra.css's --diagram-* properties,
+# set per palette (never a colour-inverting filter).
 _COUNT_PATTERNS = (
     re.compile(r'<pre\b[^>]*\bclass="[^"]*\bmermaid\b'),
     re.compile(r'<div\b[^>]*\bclass="[^"]*\bmermaid-rendered\b'),
@@ -169,9 +169,8 @@ def diagram_problems(page, expected: int, scheme: str) -> list[str]:
         label = d["id"] or "(no id)"
         if d["error"]:
             problems.append(f"diagram {label} is Mermaid's error diagram")
-        if d["kind"] == "prerendered" and d["inverted"] != (scheme == "slate"):
-            how = "inverted" if d["inverted"] else "not inverted"
-            problems.append(f"diagram {label} is {how} in the {scheme} palette (extra.css inverts it in slate only)")
+        if d["kind"] == "prerendered" and d["inverted"]:
+            problems.append(f"diagram {label} is drawn through a colour-inverting filter in the {scheme} palette")
         if not d["name"]:
             problems.append(f"diagram {label} has no accessible title (add accTitle:)")
         if not d["description"]:
