@@ -200,3 +200,14 @@ def test_header_does_not_move_when_the_scripts_start(device, quiet_page, base_ur
     after = page.evaluate(HEADER_BOXES)
     moved = [f"{a[0]}: {a[1]} -> {b[1]}" for a, b in zip(before, after) if a != b]
     assert len(before) == len(after) and not moved, "the header changed when Material's scripts ran:\n  " + "\n  ".join(moved)
+
+
+def test_search_on_a_phone_before_the_scripts(site, quiet_page, base_url, new_context):
+    """On a phone the search is a button: a tap opens it with the field focused, ready for typing."""
+    page, _ = fresh_page(new_context, base_url, quiet_page, **PHONE)
+    page.locator("label.md-header__button[for=__search]").tap()
+    page.keyboard.type("volume", delay=30)
+    typed = caret(page)
+    assert typed["focused"] and typed["value"] == "volume", typed
+    assert page.locator("input.md-search__input").is_visible()
+    assert site.prefix + "concepts/storage/" in search_results(page)[:3]
