@@ -1,8 +1,11 @@
 """The site builds strictly, and the built pages carry what the foundation promises."""
+import re
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
@@ -122,3 +125,54 @@ def test_a_broken_reference_fails_the_strict_build(tmp_path, page_text, expected
     result = mkdocs_build(project / "mkdocs.yml", tmp_path / "site")
     assert result.returncode != 0
     assert expected in result.stderr
+
+
+def _config_value(key: str) -> str:
+    """A plain string setting of mkdocs.yml, as the build resolves it (its !ENV default when unset)."""
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor("!ENV", lambda loader, node: loader.construct_sequence(node)[-1])
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    value = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=Loader)[key]
+    env = {"site_url": "SITE_URL", "repo_url": "REPO_URL"}.get(key)
+    return os.environ.get(env, value) if env else value
+
+
+def test_every_page_shows_when_it_was_last_updated(site):
+    for page in nav_pages():
+        soup = BeautifulSoup(built_path(site, page).read_text(), "html.parser")
+        date = soup.select_one("article .md-source-file .git-revision-date-localized-plugin-date")
+        assert date is not None and date.get_text(strip=True), f"{page}: no last-update date"
+        # "Month D, YYYY", from git (or the build date where there is no history)
+        assert re.fullmatch(r"[A-Z][a-z]+ \d{1,2}, 20\d\d", date.get_text(strip=True)), (page, date.get_text())
+
+
+def test_every_page_links_to_a_new_issue_about_itself(site):
+    repo = _config_value("repo_url").rstrip("/")
+    for page in nav_pages():
+        soup = BeautifulSoup(built_path(site, page).read_text(), "html.parser")
+        link = soup.select_one("article a.md-page-links__report")
+        assert link is not None, f"{page}: no 'report a problem' link"
+        url = urlsplit(link["href"])
+        assert f"{url.scheme}://{url.netloc}{url.path}" == repo + "/issues/new", link["href"]
+        fields = parse_qs(url.query)
+        canonical = soup.find("link", rel="canonical")["href"]
+        assert canonical in fields["body"][0], f"{page}: the issue body does not name the page: {fields}"
+        assert fields["title"][0].strip(), page
+
+
+def test_the_whole_guide_is_on_one_page_linked_from_every_page(site):
+    print_page = site / "print_page" / "index.html"
+    soup = BeautifulSoup(print_page.read_text(), "html.parser")
+    sections = {s.get("id") for s in soup.select("section.print-page")}
+    for page in nav_pages():
+        # print-site names each page's section after its URL: concepts/storage/ -> concepts-storage
+        url = built_path(site, page).parent.relative_to(site).as_posix()
+        assert (url.replace("/", "-") if url != "." else "index") in sections, f"{page} is missing from the print page"
+        html = BeautifulSoup(built_path(site, page).read_text(), "html.parser")
+        link = html.select_one("article a.md-page-links__print")
+        assert link is not None, f"{page}: no link to the print page"
+        target = (built_path(site, page).parent / link["href"] / "index.html").resolve()
+        assert target == print_page.resolve(), f"{page}: the print link goes to {target}"

@@ -69,6 +69,15 @@ def wait_for_scripts(page, timeout_ms: int = 15000) -> None:
     page.wait_for_function(_SCRIPTS_RAN, timeout=timeout_ms)
 
 
+def material_runs_here(page) -> bool:
+    """Whether this page runs Material's scripts at all: the whole-guide page runs them only to draw
+    diagrams left for the browser (overrides/main.html). Ask before they have run."""
+    return page.evaluate(
+        """[...document.querySelectorAll("script[data-md-lazy]")]
+             .some(s => !s.dataset.mdIf || document.querySelector(s.dataset.mdIf))"""
+    ) or scripts_ran(page)
+
+
 def interact(page) -> None:
     """Move the mouse, as any reader does, and wait until Material's scripts have run."""
     page.mouse.move(3, 3)

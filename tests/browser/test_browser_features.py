@@ -4,8 +4,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from helpers import (SCHEMES, diagram_problems, expected_diagrams, interact, scripts_ran, use_palette,
-                     wait_for_scripts)
+from helpers import (SCHEMES, diagram_problems, expected_diagrams, interact, material_runs_here, scripts_ran,
+                     use_palette, wait_for_scripts)
 
 # A query a reader would type, and the page that must answer it.
 SEARCHES = {
@@ -25,6 +25,8 @@ def neighbour_of(site, base_url: str, page_url: str) -> str:
         href = _HREF.search(tag)
         if href:
             return urljoin(base_url + page_url, href.group(1))
+    if 'class="md-page-links__print"' in site.file_for("").read_text(encoding="utf-8"):
+        return base_url  # the whole-guide page, out of the navigation, is linked from under every page
     pytest.fail(f"/{page_url} has no previous or next page to arrive from")
 
 
@@ -37,7 +39,7 @@ def test_diagrams_after_navigating(diagram_page_url, nav_scheme, site, base_url,
     # Prefer the sidebar or tabs, as a reader would; the footer's previous/next link always exists.
     index = page.evaluate(
         """(target) => {
-          const links = [...document.querySelectorAll(".md-nav--primary a.md-nav__link, .md-tabs a, a.md-footer__link")];
+          const links = [...document.querySelectorAll(".md-nav--primary a.md-nav__link, .md-tabs a, a.md-footer__link, a.md-page-links__print")];
           const visible = a => a.href === target && a.getClientRects().length > 0 && getComputedStyle(a).visibility !== "hidden";
           const link = links.find(visible);
           if (!link) return -1;
@@ -70,7 +72,7 @@ def toggle_palette(page, wanted: str) -> None:
     the choice counts as made once Material has stored it. Material shows the toggle once its scripts
     run, on the reader's first interaction: moving the mouse towards the button is that interaction.
     """
-    if not scripts_ran(page):
+    if not scripts_ran(page) and material_runs_here(page):
         interact(page)
     for _ in range(4):
         if current_scheme(page) == wanted and page.evaluate("Object.keys(localStorage).some(k => k.endsWith('__palette'))"):
