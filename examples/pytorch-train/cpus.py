@@ -1,6 +1,7 @@
 """How many CPUs may this process use? Three different answers, and the one thread pools should use.
 
-Run inside a container to compare them:  docker run --rm --cpus 1.5 pytorch-train:cpu python cpus.py
+Run inside a container to compare them (the image's entrypoint is train.py, hence --entrypoint):
+    docker run --rm --cpus 1.5 --entrypoint python pytorch-train:cpu cpus.py
 
 - os.cpu_count(): the logical CPUs of the machine. A container does not change it.
 - os.process_cpu_count() (Python 3.13+) and len(os.sched_getaffinity(0)): the CPUs this process may be

@@ -78,7 +78,8 @@ def train(args: argparse.Namespace) -> int:
     checkpoint_path = args.checkpoint_dir / CHECKPOINT
     start_epoch, loss_value = 0, math.nan
     if checkpoint_path.exists():
-        # weights_only=True: load tensors and plain values only; a checkpoint cannot run code when loaded.
+        # weights_only=True: only tensors, plain values and allow-listed types are unpickled, which closes
+        # the usual code-execution route of a tampered checkpoint (a restriction, not a sandbox).
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
         model.load_state_dict(state["model"])
         # The optimizer's state includes its learning rate: a resumed run continues the stopped one, and a
