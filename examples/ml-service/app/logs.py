@@ -1,9 +1,10 @@
 """JSON log lines on stdout, each carrying the id of the request it belongs to.
 
 One object per line is what log collectors (Docker's json-file driver, Fluent Bit, Cloud Logging, CloudWatch)
-parse without a custom pattern. The request id comes from the caller's X-Request-ID header when it sends a
-sane one (a load balancer or another service, so one id follows a request across services), else a new one;
-it is returned in the response's X-Request-ID, so a user who reports an error can quote it.
+keep as one record each, and what log stores turn into fields without a custom pattern. The request id comes
+from the caller's X-Request-ID header when it sends a sane one (a load balancer or another service, so one id
+follows a request across services), else a new one; it is returned in the response's X-Request-ID, so a user
+who reports an error can quote it.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ def ping(request: Request) -> Response:
 
 @router.post("/invocations", response_model=PredictResponse)
 def invocations(body: PredictRequest, request: Request) -> PredictResponse:
-    # Predictions made here are not written to MongoDB: on SageMaker, its Data Capture keeps requests
-    # and responses instead.
+    # Predictions made here are not written to MongoDB: on SageMaker, enable Data Capture in the endpoint
+    # configuration to keep requests and responses instead.
     model = request.app.state.model
     predictions = model.predict(body.instances)
     count_predictions(request, predictions)
