@@ -78,7 +78,7 @@ class _RequestIdMiddleware:
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             elif message["type"] == "http.response.body" and not message.get("more_body", False):
-                # The answer is complete: stop the clock before any background task (the MongoDB write) runs.
+                # The answer is complete: stop the clock here, not when the app returns after it.
                 end = time.perf_counter()
             await send(message)
 
