@@ -26,7 +26,7 @@ import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 
-from scripts import diagrams, links, offsite, pages, snippets  # noqa: E402
+from scripts import diagrams, links, offsite, pages, print_page, snippets  # noqa: E402
 from scripts.errors import UsageError  # noqa: E402
 from scripts.report import Finding, Summary, render, sort_findings  # noqa: E402
 from scripts.snippets.base import TOOLS_ROOT, Context  # noqa: E402
@@ -190,6 +190,14 @@ def run(args) -> tuple[list[Finding], Summary]:
                 with timer.stage("inline diagrams"):
                     count = diagrams.inline_site(site_dir, rendered, root)
                 summary.notes.append(f"inlined {count} diagram(s) as SVG in {site_rel}/")
+            if "print-site" in config.plugins:
+                # Last: every check above read the print page whole.
+                with timer.stage("print page"):
+                    name = config.plugins["print-site"].config["print_page_basename"]
+                    moved = print_page.split_site(site_dir, name)
+                if moved:
+                    summary.notes.append(f"moved {moved} chapter(s) of {site_rel}/{name}/ into {name}/"
+                                         f"{print_page.CHAPTER_DIR}/, fetched by the page")
         else:
             summary.notes.append("link and HTML checks skipped: the site did not build")
     summary.stages["total"] = time.perf_counter() - t0

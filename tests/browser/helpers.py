@@ -100,8 +100,29 @@ _COUNT_PATTERNS = (
 
 
 def expected_diagrams(site, page_url: str) -> int:
-    html = site.file_for(page_url).read_text(encoding="utf-8")
+    page_file = site.file_for(page_url)
+    # The print page's chapters live in files beside it (scripts/print_page.py) until its script attaches them.
+    files = [page_file, *sorted((page_file.parent / "chapters").glob("*.html"))]
+    html = "".join(f.read_text(encoding="utf-8") for f in files)
     return sum(len(pattern.findall(html)) for pattern in _COUNT_PATTERNS)
+
+
+def show_print_chapters(page, timeout_ms: int = 60000) -> None:
+    """On the print page, wait until every chapter is attached and lay them all out, as a reader who
+    scrolls through them does (they arrive `hidden="until-found"`); elsewhere, nothing."""
+    if not page.evaluate("!!document.querySelector('[data-print-chapter], .print-chapter[hidden]')"):
+        return
+    page.wait_for_function("!document.querySelector('[data-print-chapter]')", timeout=timeout_ms)
+    page.evaluate("""async () => {
+      const frame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
+      for (const body of document.querySelectorAll(".print-chapter[hidden]")) {
+        body.scrollIntoView();
+        for (let i = 0; i < 50 && body.hidden; i++) await frame();
+      }
+      scrollTo(0, 0);
+    }""")
+    hidden = page.evaluate("document.querySelectorAll('.print-chapter[hidden]').length")
+    assert not hidden, f"{hidden} chapter(s) of the print page stayed hidden when scrolled to"
 
 
 _DIAGRAMS_JS = """
@@ -146,6 +167,7 @@ def diagrams_on(page) -> dict:
 
 def wait_for_diagrams(page, expected: int, timeout_ms: int = 15000) -> dict:
     """Wait until every diagram the built HTML holds is drawn (or until the timeout), then describe them."""
+    show_print_chapters(page)
     if expected:
         try:
             page.wait_for_function(
