@@ -129,6 +129,10 @@ def _ruff(ctx: Context, fences, source: dict[int, str]) -> None:
         if code == "F821" and (m := UNDEFINED.search(r["message"])) and m.group("name") in known[id(fence)]:
             continue  # an earlier block on the page defines it: the reader has it
         ctx.report(fence, line, "python-ruff", f"{code} {r['message']}")
+        if code == "F821" and CONTINUE not in fence.classes:
+            # Joins the line's finding once, after its names (messages on a line are sorted).
+            ctx.report(fence, line, "python-ruff", "no earlier block on the page binds it: code shown out of "
+                                                   "context is marked `{.python .check-fragment}`")
 
 
 def _run_one(ctx: Context, fence, index: int) -> None:
