@@ -33,6 +33,8 @@ PARSE_CASCADE = {1073: 0, 1072: 1, 1009: 2}
 # (SC2288), `NUM = 1` (SC2283), `x = f(a)` (SC1036). On two or more lines of one block, the block is output,
 # prose or another language in a shell fence: one finding for the block, not one per line.
 NOT_COMMANDS = {2274, 2288, 2283, 1036}
+# "Parsing stopped here": with one such line, the block is not shell either, when something else is reported too.
+PARSE_STOPPED = {1088, 1089}
 
 
 def command_start(line: str) -> int | None:
@@ -102,21 +104,24 @@ def _fold_cascade(results):
 
 
 def _fold_not_commands(results):
-    """A block where two or more lines do not read as commands: one finding at its first, naming the lines."""
+    """A block where two or more lines do not read as commands (or one, where parsing stopped and something
+    else is reported too): one finding at its first, naming the lines."""
     by_file: dict[str, list] = {}
     for r in results:
         by_file.setdefault(r["file"], []).append(r)
     out = []
     for group in by_file.values():
         lines = sorted({r["line"] for r in group if r["code"] in NOT_COMMANDS})
-        if len(lines) < 2:
+        stopped = any(r["code"] in PARSE_STOPPED for r in group) and len({r["line"] for r in group}) > 1
+        if len(lines) < 2 and not (lines and stopped):
             out += group
             continue
         codes = ", ".join(f"SC{c}" for c in sorted({r["code"] for r in group} & NOT_COMMANDS))
         first = min(group, key=lambda r: (r["line"], r["column"]))
         out.append(dict(first, code=min(r["code"] for r in group if r["line"] == lines[0]), level="error",
-                        lines=lines, message=f"lines {{lines}} do not read as shell commands ({codes}): output "
-                                             "belongs in a `text` fence, another language in its own"))
+                        lines=lines, message=("lines {lines} do not" if len(lines) > 1 else "line {lines} does not")
+                        + f" read as shell commands ({codes}): output belongs in a `text` fence, another "
+                          "language in its own"))
     return out
 
 
