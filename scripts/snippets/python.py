@@ -32,7 +32,7 @@ CONTINUE, FRAGMENT = "check-continue", "check-fragment"
 ALWAYS_IGNORED = {"F704"}
 FRAGMENT_IGNORED = {"F821"}
 # A logical line IPython runs as a shell command or a magic: `!cmd`, `%magic`, `%%cell`, `x = !cmd`, `x = %magic`.
-IPYTHON_LINE = re.compile(r"^(?P<keep>\s*(?:[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*)?)(?:!|%%?)(?=[A-Za-z_])")
+IPYTHON_LINE = re.compile(r"^(?P<keep>\s*(?:[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*)?)(?:!|%%?)(?=[^\s=])")
 UNDEFINED = re.compile(r"Undefined name `(?P<name>[^`]+)`")
 
 
