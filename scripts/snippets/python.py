@@ -98,14 +98,17 @@ def _ruff(ctx: Context, fences, source: dict[int, str]) -> None:
     if not fences:
         return
     before: dict[int, str] = {}  # id(fence) -> the page's earlier blocks, for a continued example
-    known: dict[int, set[str]] = {}  # id(fence) -> names the page's earlier blocks bind
+    known: dict[int, frozenset[str]] = {}  # id(fence) -> names the page's earlier blocks bind
     earlier: dict[str, list[str]] = {}
+    bound: dict[str, frozenset[str]] = {}
     for fence in fences:
         seen = earlier.setdefault(fence.page.path, [])
         if CONTINUE in fence.classes:
             before[id(fence)] = "".join(seen)
-        known[id(fence)] = set().union(*map(bound_names, seen))
-        seen.append(source.get(id(fence), fence.text))
+        known[id(fence)] = bound.get(fence.page.path, frozenset())
+        text = source.get(id(fence), fence.text)
+        seen.append(text)
+        bound[fence.page.path] = known[id(fence)] | bound_names(text)
 
     def render(fence):
         prefix = before.get(id(fence), "")
