@@ -175,7 +175,7 @@ def run(args) -> tuple[list[Finding], Summary]:
             report, seconds = lychee_future.result()
             summary.stages["lychee"] = seconds
             ly_findings, summary.links_checked, skipped = links.lychee_findings(
-                report, site_dir, dest_to_src, by_uri, site_rel)
+                report, site_dir, dest_to_src, by_uri, site_rel, project.docs_dir)
             summary.external_skipped = skipped if args.offline else 0
             summary.external_links = skipped if args.offline else len({
                 e["url"] for group in ("success_map", "error_map", "fail_map", "redirect_map")

@@ -135,9 +135,13 @@ def resolve_markdown_link(target: str, src_uri: str, src_to_dest: dict[str, str]
 def html_link_lines(page: Page, href: str, dest: str, src_to_dest: dict[str, str]) -> list[int]:
     """Page lines of the links that produced `href` in the page's HTML at `dest` (none: the theme wrote it)."""
     wanted = _normal(href if urlsplit(href).scheme else urljoin(_page_url(dest), href))
-    # MkDocs leaves a link it could not resolve as written (`no-such-page.md`), so that matches too.
-    return sorted({i for i, target, raw in page.links if unquote(target) == unquote(href)
-                   or _normal(resolve_markdown_link(target, page.src_uri, src_to_dest, raw)) == wanted})
+    resolved = {i for i, target, raw in page.links
+                if _normal(resolve_markdown_link(target, page.src_uri, src_to_dest, raw)) == wanted}
+    # MkDocs leaves a Markdown link it could not resolve as written (`no-such-page.md`), so that matches too;
+    # but where raw HTML on the page writes the same text, the built link is that one, and a Markdown link
+    # with the same target was rewritten to somewhere else.
+    written = {(i, raw) for i, target, raw in page.links if unquote(target) == unquote(href)}
+    return sorted(resolved | ({i for i, raw in written if raw} or {i for i, _ in written}))
 
 
 def markdown_link_lines(page: Page, url: str) -> list[int]:
@@ -247,8 +251,26 @@ def run_lychee(site_dir: Path, cache_dir: Path, offline: bool, site_url: str | N
     return json.loads(out.read_text(encoding="utf-8"))
 
 
+def source_relative_hint(href: str, src_uri: str, dest: str, docs_dir: Path | None) -> str:
+    """Why a raw HTML link to a file that is there breaks: it was written from the Markdown file's folder.
+
+    MkDocs rewrites Markdown links but publishes raw HTML as written, and `page.md` is served at `page/`,
+    one folder deeper than its source.
+    """
+    split = urlsplit(href)
+    if docs_dir is None or split.scheme or href.startswith(("/", "#")) or not split.path:
+        return ""
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(src_uri), unquote(split.path)))
+    if target.startswith("../") or not (docs_dir / target).is_file():
+        return ""
+    page_url = _page_url(dest)
+    fixed = posixpath.relpath("/" + target, page_url if page_url.endswith("/") else posixpath.dirname(page_url))
+    return (f"; '{target}' is there, but raw HTML is published as written and this page is served at "
+            f"{page_url}: write '{fixed}', or a Markdown image or link, which MkDocs rewrites")
+
+
 def lychee_findings(report: dict, site_dir: Path, dest_to_src: dict[str, str], pages: dict[str, Page],
-                    site_rel: str) -> tuple[list[Finding], int, int]:
+                    site_rel: str, docs_dir: Path | None = None) -> tuple[list[Finding], int, int]:
     """Findings from lychee's JSON report; also (links checked, external links skipped)."""
     findings = []
     root = site_dir.resolve()
@@ -277,9 +299,10 @@ def lychee_findings(report: dict, site_dir: Path, dest_to_src: dict[str, str], p
             src = dest_to_src.get(dest)
             page = pages.get(src) if src else None
             lines = html_link_lines(page, raw, dest, src_to_dest) if (page and raw) else []
+            hint = source_relative_hint(raw, page.src_uri, dest, docs_dir) if lines and check == "link-html" else ""
             for i in lines:
                 o = page.origin(i)
-                findings.append(Finding(o.path, o.line, check, f"link '{shown}': {status}"))
+                findings.append(Finding(o.path, o.line, check, f"link '{shown}': {status}{hint}"))
             if not lines:
                 # Each page writes it relative to itself: one link is one resolved URL.
                 key = re.sub("(?<!:)/{2,}", "/", unquote(url.replace(f"file://{root}", "")))

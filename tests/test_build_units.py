@@ -8,8 +8,9 @@ from scripts import tools
 from scripts.diagrams import inline_svgs, Rendered, diagram_key, source_line
 from scripts.errors import UsageError
 from scripts.fence_info import lexer_key, not_code_reason
-from scripts.links import resolve_markdown_link
+from scripts.links import resolve_markdown_link, source_relative_hint
 from scripts.pages import BLANK_MARK, Expander, Origin, Page, Project, _hold_blank_lines, parse_info
+from scripts.snippets.python import as_ipython_reads, bound_names
 from scripts.snippets.shell import console_commands, words_for_placeholders
 from scripts.snippets.yaml import _message as yaml_message
 
@@ -152,3 +153,22 @@ def test_an_explicit_chromium_path_that_does_not_exist_is_reported_not_replaced(
     monkeypatch.setenv("CHROMIUM_PATH", str(missing))
     with pytest.raises(NoBrowser, match=str(missing)):
         find_chromium()
+
+
+def test_raw_html_link_written_from_the_source_folder_says_how_to_write_it(tmp_path):
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "docker.png").write_bytes(b"")
+    hint = source_relative_hint("../figures/docker.png", "s3/docker.md", "s3/docker/index.html", tmp_path)
+    assert "write '../../figures/docker.png'" in hint and "served at /s3/docker/" in hint
+    # A file that is not there, a link from the site root, or another host: no hint, the plain finding stands.
+    assert source_relative_hint("../figures/missing.png", "s3/docker.md", "s3/docker/index.html", tmp_path) == ""
+    assert source_relative_hint("/figures/docker.png", "s3/docker.md", "s3/docker/index.html", tmp_path) == ""
+    assert source_relative_hint("https://example.org/x.png", "s3/docker.md", "s3/docker/index.html", tmp_path) == ""
+
+
+def test_ipython_lines_read_as_a_notebook_runs_them():
+    cell = "!{sys.executable} -m pip install torch\nfiles = !ls runs/ \\\n    | sort\n%matplotlib inline\nx = 10 % 3\n"
+    assert as_ipython_reads(cell).split("\n") == ["...", "files = ...", "", "...", "x = 10 % 3", ""]
+    assert bound_names(as_ipython_reads(cell)) == {"files", "x"}
+    # Names bound inside a function are the function's; imports, loops and defs at top level are the page's.
+    assert bound_names("import numpy as np\nfor i in range(2): pass\ndef f():\n    y = 1\n") == {"np", "i", "f"}

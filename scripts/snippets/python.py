@@ -2,7 +2,13 @@
 
 Teaching snippets often build on the block before. `{.python .check-continue}` lints a block after the page's
 earlier python blocks, so a name they define is known and a typo is still caught; `{.python .check-fragment}`
-marks a piece of code shown out of context, where undefined names (F821) are expected.
+marks a piece of code shown out of context, where undefined names (F821) are expected. Without either, a name
+that an earlier python block on the page binds at top level is not undefined (the reader ran that block), so
+only a name the page never binds is reported.
+
+A python block read in a notebook may hold IPython's shell escapes and magics (`!pip install …`,
+`result = !kubectl …`, `%timeit …`, `%%bash`): never valid Python, so a block that fails to compile is read
+again with those lines as `...`, as IPython itself turns them into calls before running the cell.
 """
 from __future__ import annotations
 
@@ -25,31 +31,88 @@ CONTINUE, FRAGMENT = "check-continue", "check-fragment"
 # `python -m asyncio` do, so ruff must not contradict it.
 ALWAYS_IGNORED = {"F704"}
 FRAGMENT_IGNORED = {"F821"}
+# A logical line IPython runs as a shell command or a magic: `!cmd`, `%magic`, `%%cell`, `x = !cmd`, `x = %magic`.
+IPYTHON_LINE = re.compile(r"^(?P<keep>\s*(?:[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*)?)(?:!|%%?)(?=[^\s=])")
+UNDEFINED = re.compile(r"Undefined name `(?P<name>[^`]+)`")
 
 
-def _compile(ctx: Context, fence) -> bool:
+def as_ipython_reads(text: str) -> str:
+    """The block with IPython's `!` and `%` lines as `...` (their `\\` continuation lines blank): same lines."""
+    out, continued = [], False
+    for line in text.split("\n"):
+        if continued:
+            out.append("")
+        elif m := IPYTHON_LINE.match(line):
+            out.append(m.group("keep") + "...")
+        else:
+            out.append(line)
+            continue
+        continued = line.rstrip().endswith("\\")
+    return "\n".join(out)
+
+
+def bound_names(text: str) -> set[str]:
+    """Names a block binds at module level (assignments, imports, defs, loop and with targets), not in functions."""
     try:
-        compile(fence.text, "<fence>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-        return True
+        tree = ast.parse(text)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue  # names bound inside belong to the function or class
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def _compiles(text: str) -> SyntaxError | None:
+    try:
+        compile(text, "<fence>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        return None
     except SyntaxError as e:
-        ctx.report(fence, e.lineno or 1, "python-compile", f"SyntaxError: {e.msg}")
-        return False
+        return e
 
 
-def _ruff(ctx: Context, fences) -> None:
+def _compile(ctx: Context, fence, source: dict[int, str]) -> bool:
+    """Compile the block (as IPython reads it, if it does not compile as written); remember what ruff lints."""
+    error = _compiles(fence.text)
+    if error is not None and (ipython := as_ipython_reads(fence.text)) != fence.text:
+        error = _compiles(ipython)
+        source[id(fence)] = ipython
+    if error is None:
+        return True
+    ctx.report(fence, error.lineno or 1, "python-compile", f"SyntaxError: {error.msg}")
+    return False
+
+
+def _ruff(ctx: Context, fences, source: dict[int, str]) -> None:
     if not fences:
         return
     before: dict[int, str] = {}  # id(fence) -> the page's earlier blocks, for a continued example
+    known: dict[int, frozenset[str]] = {}  # id(fence) -> names the page's earlier blocks bind
     earlier: dict[str, list[str]] = {}
+    bound: dict[str, frozenset[str]] = {}
     for fence in fences:
         seen = earlier.setdefault(fence.page.path, [])
         if CONTINUE in fence.classes:
             before[id(fence)] = "".join(seen)
-        seen.append(fence.text)
+        known[id(fence)] = bound.get(fence.page.path, frozenset())
+        text = source.get(id(fence), fence.text)
+        seen.append(text)
+        bound[fence.page.path] = known[id(fence)] | bound_names(text)
 
     def render(fence):
         prefix = before.get(id(fence), "")
-        return prefix + fence.text, prefix.count("\n")
+        return prefix + source.get(id(fence), fence.text), prefix.count("\n")
 
     files = ctx.write(fences, "python", ".py", render)
     args = [tools.which("ruff"), "check", "--no-cache", "--output-format", "json", "--exit-zero"]
@@ -66,7 +129,13 @@ def _ruff(ctx: Context, fences) -> None:
         line = r["location"]["row"] - offset
         if line < 1 or code in ALWAYS_IGNORED or (FRAGMENT in fence.classes and code in FRAGMENT_IGNORED):
             continue  # a continued block's earlier lines are reported at their own fence
+        if code == "F821" and (m := UNDEFINED.search(r["message"])) and m.group("name") in known[id(fence)]:
+            continue  # an earlier block on the page defines it: the reader has it
         ctx.report(fence, line, "python-ruff", f"{code} {r['message']}")
+        if code == "F821" and CONTINUE not in fence.classes:
+            # Joins the line's finding once, after its names (messages on a line are sorted).
+            ctx.report(fence, line, "python-ruff", "no earlier block on the page binds it: code shown out of "
+                                                   "context is marked `{.python .check-fragment}`")
 
 
 def _run_one(ctx: Context, fence, index: int) -> None:
@@ -88,8 +157,9 @@ def _run_one(ctx: Context, fence, index: int) -> None:
 
 
 def check(ctx: Context, fences) -> None:
-    compiled = [f for f in fences if _compile(ctx, f)]
-    _ruff(ctx, compiled)
+    source: dict[int, str] = {}  # id(fence) -> the text as IPython reads it, where that differs
+    compiled = [f for f in fences if _compile(ctx, f, source)]
+    _ruff(ctx, compiled, source)
     to_run = [f for f in compiled if f.run]
     if to_run:
         with ThreadPoolExecutor(max_workers=2) as pool:

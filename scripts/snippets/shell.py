@@ -29,6 +29,12 @@ IGNORE = {2164}
 # One syntax error makes shellcheck report these three together ("Couldn't parse this …", "Fix any mentioned
 # problems", "The mentioned syntax error was in …"): one finding, SC1073's, which says what it could not parse.
 PARSE_CASCADE = {1073: 0, 1072: 1, 1009: 2}
+# What shellcheck says of a line that is not a command at all: `=== Title ===` (SC2274), `Usage: tool.`
+# (SC2288), `NUM = 1` (SC2283), `x = f(a)` (SC1036). On two or more lines of one block, the block is output,
+# prose or another language in a shell fence: one finding for the block, not one per line.
+NOT_COMMANDS = {2274, 2288, 2283, 1036}
+# "Parsing stopped here": with one such line, the block is not shell either, when something else is reported too.
+PARSE_STOPPED = {1088, 1089}
 
 
 def command_start(line: str) -> int | None:
@@ -97,6 +103,28 @@ def _fold_cascade(results):
     return out
 
 
+def _fold_not_commands(results):
+    """A block where two or more lines do not read as commands (or one, where parsing stopped and something
+    else is reported too): one finding at its first, naming the lines."""
+    by_file: dict[str, list] = {}
+    for r in results:
+        by_file.setdefault(r["file"], []).append(r)
+    out = []
+    for group in by_file.values():
+        lines = sorted({r["line"] for r in group if r["code"] in NOT_COMMANDS})
+        stopped = any(r["code"] in PARSE_STOPPED for r in group) and len({r["line"] for r in group}) > 1
+        if len(lines) < 2 and not (lines and stopped):
+            out += group
+            continue
+        codes = ", ".join(f"SC{c}" for c in sorted({r["code"] for r in group} & NOT_COMMANDS))
+        first = min(group, key=lambda r: (r["line"], r["column"]))
+        out.append(dict(first, code=min(r["code"] for r in group if r["line"] == lines[0]), level="error",
+                        lines=lines, message=("lines {lines} do not" if len(lines) > 1 else "line {lines} does not")
+                        + f" read as shell commands ({codes}): output belongs in a `text` fence, another "
+                          "language in its own"))
+    return out
+
+
 def check(ctx: Context, fences) -> None:
     for fence in fences:
         if fence.key == "console" and not any(command_start(line) is not None for line in fence.body):
@@ -112,9 +140,10 @@ def check(ctx: Context, fences) -> None:
         results = json.loads(proc.stdout or "{}").get("comments", [])
     except json.JSONDecodeError:
         raise tools.UsageError(f"shellcheck failed: {(proc.stderr or proc.stdout).strip()[:300]}") from None
-    for r in _fold_cascade(results):
-        if r["code"] in IGNORE:
-            continue
+    for r in _fold_not_commands([r for r in _fold_cascade(results) if r["code"] not in IGNORE]):
         fence, offset = files[r["file"]]
+        if "lines" in r:  # a folded block: name its lines as the page numbers them
+            shown = [str(fence.at(n - offset).line) for n in r["lines"]]
+            r["message"] = r["message"].format(lines=", ".join(shown[:6]) + (", …" if len(shown) > 6 else ""))
         check_id = "console-shellcheck" if fence.key == "console" else "shell-shellcheck"
         ctx.report(fence, r["line"] - offset, check_id, f"SC{r['code']} ({r['level']}) {r['message']}")

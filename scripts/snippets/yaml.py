@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from functools import lru_cache
 from importlib import resources
 
@@ -59,8 +60,9 @@ def elided_lines(fence) -> set[int]:
 
 
 def _render(fence):
+    """The block as a file: elisions as comments, and a fragment shown at its depth (every line indented) dedented."""
     body = [RE_ELISION.sub(r"\g<indent># ...", line) for line in fence.body]
-    return "\n".join(body) + ("\n" if body else ""), 0
+    return textwrap.dedent("\n".join(body) + ("\n" if body else "")), 0
 
 
 def kind_of(doc) -> str | None:
