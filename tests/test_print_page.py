@@ -54,6 +54,15 @@ def test_chunks_are_balanced_pieces_of_the_whole():
     assert all(len(p) < 500 + 400 for p in pieces)
 
 
+def test_cuts_only_between_top_level_elements_of_real_markup():
+    tricky = ('<p title="a > b">one</p>\n<!-- <div> -->\n<svg><style>g > rect { fill: red }</style>'
+              '<path d="M0 0"/><foreignObject><div><span>x</span></div></foreignObject></svg>\n'
+              "<div class='tabbed'><input type=\"radio\" checked><label>t</label></div>\n<p>end</p>\n")
+    pieces = print_page.chunks(tricky * 30, size=200)
+    assert "".join(pieces) == tricky * 30 and len(pieces) > 10
+    assert all(balanced(p) for p in pieces), [p[:80] for p in pieces if not balanced(p)]
+
+
 def test_unbalanced_html_stays_in_one_piece():
     fragment = "<div><p>an unclosed div</p>\n" + CHAPTER
     assert print_page.chunks(fragment, size=500) == [fragment]
