@@ -19,6 +19,8 @@ import html
 import re
 from pathlib import Path
 
+from scripts.serve_site import site_pages
+
 CHUNK_BYTES = 12_000
 CHUNK_MARK = "<!--print-chunk-->"
 CHAPTER_DIR = "chapters"
@@ -152,11 +154,6 @@ def split_site(site_dir: Path, print_dir_name: str) -> int:
     page = site_dir / print_dir_name / "index.html"
     if not page.is_file():
         return 0
-    urls = {}
-    for index in site_dir.rglob("index.html"):
-        rel = index.parent.relative_to(site_dir).as_posix()
-        if rel.split("/")[0] in (print_dir_name, "assets"):
-            continue
-        section_id = "index" if rel == "." else rel.lower().replace("/", "-")  # as print-site names it
-        urls[section_id] = "../" + ("" if rel == "." else rel + "/")
+    # print-site names each page's section after its URL: "concepts/storage/" -> "concepts-storage".
+    urls = {(url.rstrip("/").lower().replace("/", "-") or "index"): "../" + url for url in site_pages(site_dir)}
     return split(page, urls)

@@ -70,8 +70,8 @@ def test_print_style_shows_chapters_still_hidden(print_site, base_url, page):
     page.goto(base_url + PRINT, wait_until="load")
     page.wait_for_function(ATTACHED, timeout=60000)
     page.emulate_media(media="print")
-    heights = page.evaluate("[...document.querySelectorAll('.print-chapter[hidden]')].map(b => getComputedStyle(b).contentVisibility)")
-    assert heights and set(heights) == {"visible"}, f"hidden chapters print as {set(heights)}"
+    shown = page.evaluate("[...document.querySelectorAll('.print-chapter[hidden]')].map(b => getComputedStyle(b).contentVisibility)")
+    assert shown and set(shown) == {"visible"}, f"hidden chapters print as {set(shown)}"
 
 
 def test_a_link_to_a_late_heading_lands_on_it(print_site, base_url, page, watch):
